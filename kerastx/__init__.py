@@ -1,0 +1,56 @@
+"""kerastx: TensorFlow/Keras-first training recipes for Hugging Face transformers models.
+
+Importing kerastx pins Keras 2 (``tf_keras``) for TensorFlow, because Hugging Face TF models are
+tf-keras models: a Keras-3 optimizer, callback or precision policy silently breaks them. It must
+therefore be imported before TensorFlow, or after a TensorFlow that was already set to legacy Keras.
+"""
+
+import os
+import sys
+
+__version__ = "0.1.0"
+
+
+def _pin_legacy_keras() -> None:
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    # Off by default on AMD CPUs; nearly doubles matmul speed there. A user's setting wins.
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if os.environ["TF_USE_LEGACY_KERAS"] != "1":
+        raise ImportError(
+            "kerastx needs TF_USE_LEGACY_KERAS=1 (Hugging Face TF models are Keras 2 models); "
+            f"it is set to {os.environ['TF_USE_LEGACY_KERAS']!r}."
+        )
+    keras = sys.modules.get("keras")
+    if "tensorflow" in sys.modules and keras is not None and keras.__version__.startswith("3"):
+        tf = sys.modules["tensorflow"]
+        if getattr(tf.keras, "__version__", "3").startswith("3"):
+            raise ImportError(
+                "TensorFlow was imported with Keras 3 as tf.keras before kerastx. Import kerastx "
+                "first, or set TF_USE_LEGACY_KERAS=1 before importing TensorFlow."
+            )
+
+
+_pin_legacy_keras()
+
+_PUBLIC = {
+    "ClassificationMetricsCallback": "kerastx.callbacks.metrics",
+    "EvaluationCallback": "kerastx.callbacks.metrics",
+    "KerastxError": "kerastx.errors",
+    "load_model": "kerastx.models.resolve",
+    "load_tokenizer": "kerastx.models.resolve",
+    "build_tf_dataset": "kerastx.data.pipeline",
+    "run_recipe": "kerastx.training.trainer",
+}
+
+
+def __getattr__(name):
+    """Public API is imported lazily, so that ``--help`` and config parsing never load TensorFlow."""
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'kerastx' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(_PUBLIC[name]), name)
+
+
+__all__ = sorted(_PUBLIC)

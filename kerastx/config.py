@@ -1,0 +1,271 @@
+"""Run configuration: dataclass fields, overridable by a YAML file and then by command-line flags.
+
+Every option is a dataclass field declared with :func:`option`, which records its help text and the
+section it is shown under. A recipe extends :class:`RunConfig` with its task-specific fields. The
+precedence is: field default < YAML file (``--config``) < flags. Unknown keys and flags, wrong types
+and options that the chosen setup would ignore are :class:`ConfigError`, never silently dropped.
+
+This module must stay light: ``--help`` is answered from it without importing TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import difflib
+import sys
+import types
+import typing
+from pathlib import Path
+
+import yaml
+
+from kerastx.errors import ConfigError
+
+SECTIONS = ("data", "model", "training", "evaluation", "output")
+
+
+def option(default, help: str, section: str, choices: tuple | None = None):
+    """A config field with its help text, its section and (optionally) its allowed values."""
+    assert section in SECTIONS, section
+    meta = {"help": help, "section": section, "choices": choices}
+    if isinstance(default, list):
+        return dataclasses.field(default_factory=lambda: list(default), metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+@dataclasses.dataclass
+class RunConfig:
+    """Options shared by every recipe. Recipes subclass it to add task-specific fields."""
+
+    # data
+    dataset: str | None = option(None, "Hub dataset name (online), or a built-in dataset of the recipe.", "data")
+    dataset_config: str | None = option(None, "Configuration name of the hub dataset (e.g. 'mrpc' for 'glue').", "data")
+    train_file: str | None = option(None, "Local training file: .csv, .tsv, .json, .jsonl or .parquet.", "data")
+    validation_file: str | None = option(None, "Local validation file (same formats). Without one, a seeded split of the training data is held out.", "data")
+    validation_split: float = option(0.1, "Fraction of the training data held out for validation when no validation data is given.", "data")
+    max_train_samples: int | None = option(None, "Use at most this many training examples (first ones, after shuffling with the seed).", "data")
+    max_eval_samples: int | None = option(None, "Use at most this many validation examples.", "data")
+    max_length: int = option(128, "Truncate inputs to this many tokens.", "data")
+    # model
+    model: str = option("minilm", "Hub id, local Hugging Face directory, 'minilm' (the packaged all-MiniLM-L6-v2), or 'scratch:<architecture>-<size>' (e.g. scratch:bert-tiny) to train from scratch.", "model")
+    tokenizer: str | None = option(None, "Tokenizer hub id or directory, when it differs from the model's.", "model")
+    tokenizer_algorithm: str = option("wordpiece", "Tokenizer trained on the training text for a scratch model.", "model", ("wordpiece", "bpe", "unigram"))
+    vocab_size: int = option(8000, "Vocabulary size of the tokenizer trained for a scratch model.", "model")
+    # training
+    epochs: int = option(3, "Number of passes over the training data.", "training")
+    max_steps: int | None = option(None, "Stop after this many optimizer steps (overrides epochs).", "training")
+    batch_size: int = option(32, "Global training batch size (split across replicas).", "training")
+    eval_batch_size: int | None = option(None, "Evaluation batch size (default: twice batch_size).", "training")
+    learning_rate: float = option(5e-5, "Peak learning rate of the linear-decay schedule.", "training")
+    warmup_ratio: float = option(0.0, "Fraction of the training steps spent warming the learning rate up.", "training")
+    warmup_steps: int | None = option(None, "Warm-up steps (instead of warmup_ratio).", "training")
+    weight_decay: float = option(0.0, "Decoupled weight decay (AdamW); LayerNorm and bias weights are excluded.", "training")
+    clip_norm: float | None = option(None, "Clip each gradient to this global norm.", "training")
+    seed: int = option(42, "Seed for shuffling, splits, weight initialisation and dropout.", "training")
+    strategy: str = option("auto", "Distribution strategy: auto picks TPU, then multi-worker (TF_CONFIG), then mirrored (several GPUs), else one device.", "training", ("auto", "tpu", "multi_worker", "mirrored", "one_device"))
+    tpu: str | None = option(None, "TPU name or address (default: the one the environment provides, e.g. Colab).", "training")
+    precision: str = option("fp32", "Keras mixed-precision policy, set before the model is built.", "training", ("fp32", "mixed_float16", "mixed_bfloat16"))
+    jit_compile: bool = option(False, "Compile the train step with XLA (pays off on GPU/TPU; slower on CPU).", "training")
+    pad_to_multiple_of: int | None = option(None, "Pad each batch up to a multiple of this length, which bounds the number of distinct shapes (and retraces).", "training")
+    group_by_length: bool = option(False, "Batch examples of similar length together (less padding); batches are still shuffled every epoch.", "training")
+    static_shapes: bool = option(False, "Pad every batch to max_length and drop the last partial batch: one shape, as XLA and TPUs need.", "training")
+    # evaluation
+    eval_every_steps: int | None = option(None, "Also evaluate every this many steps (always at the end of each epoch).", "evaluation")
+    early_stopping_patience: int | None = option(None, "Stop when the best metric has not improved for this many evaluations.", "evaluation")
+    metric_for_best: str | None = option(None, "Metric (as in the Keras logs, e.g. val_f1) that early stopping watches; default: the recipe's main metric.", "evaluation")
+    # output
+    output_dir: str | None = option(None, "Run directory (default: runs/<recipe>).", "output")
+    overwrite_output_dir: bool = option(False, "Replace an existing run directory.", "output")
+
+    def validate(self, explicit: set[str]) -> None:
+        """Reject values out of range and options that the chosen setup would silently ignore."""
+        _check_positive(self, ("epochs", "batch_size", "max_length", "vocab_size"))
+        _check_positive(self, ("max_steps", "eval_batch_size", "max_train_samples", "max_eval_samples",
+                               "pad_to_multiple_of", "eval_every_steps", "warmup_steps"), allow_none=True)
+        if not 0.0 < self.validation_split < 1.0:
+            raise ConfigError(f"validation_split must be between 0 and 1, got {self.validation_split}")
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            raise ConfigError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        if self.learning_rate <= 0:
+            raise ConfigError(f"learning_rate must be positive, got {self.learning_rate}")
+        _reject_unused(explicit, {
+            "dataset_config": (self.dataset is not None, "it only applies to a hub dataset (--dataset)"),
+            "warmup_ratio": (self.warmup_steps is None, "warmup_steps is also set; give one of the two"),
+            "tokenizer_algorithm": (self.model.startswith("scratch:"), "it only applies to a scratch model (--model scratch:...)"),
+            "vocab_size": (self.model.startswith("scratch:"), "it only applies to a scratch model (--model scratch:...)"),
+            "tpu": (self.strategy in ("auto", "tpu"), f"strategy is {self.strategy!r}"),
+            "pad_to_multiple_of": (not self.static_shapes, "static_shapes pads every batch to max_length"),
+            "group_by_length": (not self.static_shapes, "static_shapes pads every batch to max_length"),
+            "validation_split": (self.validation_file is None, "validation_file is given"),
+        })
+        if self.dataset is not None and self.train_file is not None:
+            raise ConfigError("give either dataset or train_file, not both")
+
+
+def _check_positive(config, names, allow_none=False):
+    for name in names:
+        value = getattr(config, name)
+        if value is None and allow_none:
+            continue
+        if value is None or value <= 0:
+            raise ConfigError(f"{name} must be a positive number, got {value}")
+
+
+def _reject_unused(explicit: set[str], rules: dict[str, tuple[bool, str]]) -> None:
+    for name, (applies, why) in rules.items():
+        if name in explicit and not applies:
+            raise ConfigError(f"option '{name}' would be ignored: {why}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+
+
+def config_fields(config_class) -> list[dataclasses.Field]:
+    return [f for f in dataclasses.fields(config_class) if f.init]
+
+
+def _base_type(annotation):
+    """`int | None` -> int; `list[str]` -> list."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _base_type(args[0])
+    return origin or annotation
+
+
+def _coerce(name: str, value, annotation, choices, where: str):
+    """Check and convert one YAML or flag value to the field's type."""
+    if value is None:
+        if type(None) in typing.get_args(annotation):
+            return None
+        raise ConfigError(f"{where}: option '{name}' cannot be empty")
+    kind = _base_type(annotation)
+    try:
+        if kind is bool:
+            if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
+                value = value.lower() in ("true", "yes", "1")
+            if not isinstance(value, bool):
+                raise ValueError
+        elif kind is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            value = int(value)
+        elif kind is float:
+            if isinstance(value, bool):
+                raise ValueError
+            value = float(value)
+        elif kind is list:
+            if isinstance(value, str):
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            if not isinstance(value, list):
+                raise ValueError
+            value = [str(v) for v in value]
+        elif kind is str:
+            if isinstance(value, (dict, list)):
+                raise ValueError
+            value = str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: option '{name}' expects {kind.__name__}, got {value!r}") from None
+    if choices and value not in choices:
+        raise ConfigError(f"{where}: option '{name}' must be one of {', '.join(choices)}; got {value!r}")
+    return value
+
+
+def _unknown(name: str, known, where: str) -> ConfigError:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return ConfigError(f"{where}: unknown option '{name}'{hint}")
+
+
+def read_yaml(path: str, config_class) -> dict:
+    """Flatten a YAML config (top-level keys, or keys grouped under section names) into {field: value}."""
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}: invalid YAML{at}: {getattr(err, 'problem', err)}") from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of option: value, got {type(raw).__name__}")
+    fields = {f.name: f for f in config_fields(config_class)}
+    flat = {}
+    for key, value in raw.items():
+        if key in SECTIONS and isinstance(value, dict):
+            for sub_key, sub_value in value.items():
+                field = fields.get(sub_key)
+                if field is None:
+                    raise _unknown(sub_key, fields, path)
+                if field.metadata["section"] != key:
+                    raise ConfigError(f"{path}: option '{sub_key}' belongs in section '{field.metadata['section']}', not '{key}'")
+                flat[sub_key] = sub_value
+        elif key in fields:
+            flat[key] = value
+        else:
+            raise _unknown(str(key), fields, path)
+    return flat
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad flag in one line (plus a pointer to --help) with exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser(config_class, prog: str, description: str) -> argparse.ArgumentParser:
+    parser = _OneLineParser(prog=prog, description=description,
+                            formatter_class=argparse.ArgumentDefaultsHelpFormatter, allow_abbrev=False)
+    parser.add_argument("--config", metavar="FILE.yaml", help="YAML file of options; flags override it.")
+    hints = typing.get_type_hints(config_class)
+    groups = {section: parser.add_argument_group(section) for section in SECTIONS}
+    for field in config_fields(config_class):
+        meta = field.metadata
+        flags = [f"--{field.name}"] + ([f"--{field.name.replace('_', '-')}"] if "_" in field.name else [])
+        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        kwargs = {"dest": field.name, "default": argparse.SUPPRESS, "help": meta["help"] + (f" (default: {default})" if default not in (None, []) else "")}
+        kind = _base_type(hints[field.name])
+        if kind is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif kind is list:
+            kwargs["nargs"] = "+"
+        else:
+            kwargs["metavar"] = meta["choices"] and "{" + ",".join(meta["choices"]) + "}" or kind.__name__.upper()
+        groups[meta["section"]].add_argument(*flags, **kwargs)
+    return parser
+
+
+def parse_config(config_class, argv: list[str] | None, prog: str, description: str):
+    """Build a config from defaults, then ``--config`` YAML, then flags. Returns (config, explicit names)."""
+    parser = build_parser(config_class, prog, description)
+    args = vars(parser.parse_args(argv))
+    yaml_path = args.pop("config", None)
+    values = read_yaml(yaml_path, config_class) if yaml_path else {}
+    values.update(args)
+    hints = typing.get_type_hints(config_class)
+    fields = {f.name: f for f in config_fields(config_class)}
+    where = yaml_path or "command line"
+    coerced = {name: _coerce(name, value, hints[name], fields[name].metadata["choices"], where if name not in args else "command line")
+               for name, value in values.items()}
+    config = config_class(**coerced)
+    config.validate(set(coerced))
+    return config, set(coerced)
+
+
+def config_to_dict(config) -> dict:
+    """The resolved configuration, grouped by section, as written to ``config.yaml`` in the run directory."""
+    grouped: dict[str, dict] = {section: {} for section in SECTIONS}
+    for field in config_fields(type(config)):
+        grouped[field.metadata["section"]][field.name] = getattr(config, field.name)
+    return grouped
+
+
+def print_error_and_exit(message: str, prog: str = "kerastx") -> typing.NoReturn:
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    raise SystemExit(2)

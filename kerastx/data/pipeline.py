@@ -1,0 +1,78 @@
+"""tf.data pipelines from tokenized `datasets.Dataset`s.
+
+Shapes are what makes TF fast or slow here: every new (batch, length) shape retraces the train step.
+Three modes bound them:
+
+* dynamic padding (default): ``model.prepare_tf_dataset`` pads each batch to its longest example,
+  optionally rounded up to ``pad_to_multiple_of`` so only ``max_length / multiple`` shapes exist;
+* ``group_by_length``: like dynamic padding, but batches are formed from examples of similar length
+  (within shuffled windows of 64 batches, so every epoch still sees a new order), which removes most
+  padding;
+* ``static_shapes``: every batch padded to ``max_length`` and the last partial batch dropped — one
+  shape, as XLA and TPUs require.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+WINDOW_BATCHES = 64
+
+
+def build_tf_dataset(model, dataset, collator, batch_size: int, shuffle: bool, seed: int = 0,
+                     group_by_length: bool = False, drop_remainder: bool = False):
+    """A ``tf.data.Dataset`` of ``(features, labels)`` batches made by ``collator`` (which returns numpy).
+
+    Example::
+
+        collator = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=16, return_tensors="np")
+        train = build_tf_dataset(model, tokenized["train"], collator, 32, shuffle=True, group_by_length=True)
+        model.fit(train, epochs=3)
+    """
+    if not group_by_length:
+        return model.prepare_tf_dataset(dataset, batch_size=batch_size, shuffle=shuffle, collate_fn=collator,
+                                        drop_remainder=drop_remainder)
+    return _length_grouped_dataset(model, dataset, collator, batch_size, shuffle, seed, drop_remainder)
+
+
+def length_grouped_batches(lengths, batch_size: int, shuffle: bool, rng: np.random.Generator,
+                           drop_remainder: bool = False) -> list[np.ndarray]:
+    """Index batches of similar-length examples. Without shuffle: sorted by length (for evaluation)."""
+    order = rng.permutation(len(lengths)) if shuffle else np.arange(len(lengths))
+    window = batch_size * WINDOW_BATCHES if shuffle else len(lengths)
+    batches = []
+    for start in range(0, len(order), window):
+        chunk = order[start:start + window]
+        chunk = chunk[np.argsort([-lengths[i] for i in chunk], kind="stable")]
+        batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
+    if drop_remainder:
+        batches = [b for b in batches if len(b) == batch_size]
+    if shuffle:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
+def _length_grouped_dataset(model, dataset, collator, batch_size, shuffle, seed, drop_remainder):
+    import tensorflow as tf
+
+    input_names = [name for name in model.input_signature if name in dataset.column_names] if hasattr(
+        model, "input_signature") else [c for c in dataset.column_names if c != "labels"]
+    has_labels = "labels" in dataset.column_names
+    columns = input_names + (["labels"] if has_labels else [])
+    rows = dataset.select_columns(columns)
+    lengths = np.array([len(ids) for ids in dataset["input_ids"]])
+    rng = np.random.default_rng(seed)
+
+    def batches():
+        for index in length_grouped_batches(lengths, batch_size, shuffle, rng, drop_remainder):
+            batch = collator([rows[int(i)] for i in index])
+            features = {name: batch[name] for name in input_names}
+            yield (features, batch["labels"]) if has_labels else features
+
+    sample = collator([rows[i] for i in range(min(2, len(rows)))])
+    batch_dim = batch_size if drop_remainder else None
+    spec = {name: tf.TensorSpec((batch_dim,) + (None,) * (sample[name].ndim - 1), tf.as_dtype(sample[name].dtype))
+            for name in input_names}
+    signature = (spec, tf.TensorSpec((batch_dim,) + (None,) * (sample["labels"].ndim - 1),
+                                     tf.as_dtype(sample["labels"].dtype))) if has_labels else spec
+    return tf.data.Dataset.from_generator(batches, output_signature=signature).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,79 @@
+"""Train/validation splits from a hub dataset, local files or a recipe's built-in dataset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from kerastx.data.files import Source, read_data_file
+from kerastx.data.hub_datasets import load_hub_dataset
+from kerastx.errors import DataError
+
+VALIDATION_NAMES = ("validation", "valid", "dev", "test")
+
+
+@dataclass
+class Splits:
+    """The training and validation data of a run, with where each came from."""
+
+    train: object  # datasets.Dataset
+    validation: object
+    train_source: Source
+    validation_source: Source
+    description: str
+
+    def limited(self, max_train: int | None, max_eval: int | None, seed: int) -> "Splits":
+        """Seeded subsets for quick runs; called after the data was checked, while rows still match lines."""
+        return Splits(limit(self.train, max_train, seed), limit(self.validation, max_eval, seed),
+                      self.train_source, self.validation_source, self.description)
+
+    def require_columns(self, columns: list[str]) -> None:
+        for dataset, source in ((self.train, self.train_source), (self.validation, self.validation_source)):
+            for column in columns:
+                if column not in dataset.column_names:
+                    raise DataError(f"{source.name}: no column '{column}' (columns: {', '.join(dataset.column_names)})")
+
+
+def load_splits(config, builtin: dict[str, Callable] | None = None) -> Splits:
+    """Load the data a config names and hold out a seeded validation split when there is none.
+
+    ``builtin`` maps names of a recipe's embedded datasets to functions returning a DatasetDict; the
+    first one is the default when the config names no data at all.
+    """
+    builtin = builtin or {}
+    if config.train_file:
+        train, train_source = read_data_file(config.train_file)
+        validation, validation_source = (read_data_file(config.validation_file) if config.validation_file else (None, None))
+        description = config.train_file
+    else:
+        name = config.dataset or next(iter(builtin), None)
+        if name is None:
+            raise DataError("no training data: pass --train_file (and --validation_file) or --dataset")
+        if name in builtin:
+            loaded = builtin[name]()
+        else:
+            loaded = load_hub_dataset(name, config.dataset_config)
+        description = f"{name}/{config.dataset_config}" if config.dataset_config else name
+        if "train" not in loaded:
+            raise DataError(f"dataset '{description}' has no 'train' split (splits: {', '.join(loaded)})")
+        train, train_source = loaded["train"], Source(f"{description}[train]")
+        split = next((s for s in VALIDATION_NAMES if s in loaded), None)
+        validation = loaded[split] if split else None
+        validation_source = Source(f"{description}[{split}]") if split else None
+        if config.validation_file:
+            validation, validation_source = read_data_file(config.validation_file)
+    if validation is None:
+        if len(train) < 2:
+            raise DataError(f"{train_source.name}: too few rows ({len(train)}) to hold out a validation split")
+        held_out = train.train_test_split(test_size=config.validation_split, seed=config.seed)
+        train, validation = held_out["train"], held_out["test"]
+        validation_source = Source(f"{train_source.name} (held-out {config.validation_split:.0%})")
+        train_source = Source(f"{train_source.name} (rest)")
+    return Splits(train, validation, train_source, validation_source, description)
+
+
+def limit(dataset, max_samples: int | None, seed: int):
+    """A seeded random subset of at most ``max_samples`` rows (all rows when None)."""
+    if max_samples is None or max_samples >= len(dataset):
+        return dataset
+    return dataset.shuffle(seed=seed).select(range(max_samples))

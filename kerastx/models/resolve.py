@@ -1,0 +1,80 @@
+"""Turn ``--model`` into a tokenizer and a TF model: packaged MiniLM, local directory, hub id, or scratch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kerastx.errors import ModelError
+from kerastx.hub import hub_offline_by_setting, hub_reachable, offline_reason
+from kerastx.models.minilm import is_minilm_alias, minilm_directory
+from kerastx.models.pretrained import load_pretrained_tf
+from kerastx.models.scratch import ScratchSpec, train_tokenizer
+
+WEIGHT_PATTERNS = ["*.json", "*.txt", "*.model", "*.h5", "*.safetensors", "merges.txt", "*.spm"]
+
+
+def is_scratch(spec: str) -> bool:
+    return spec.startswith("scratch:")
+
+
+def model_directory(spec: str) -> Path:
+    """A local directory holding the model ``spec`` names, downloading it from the Hub when it is a hub id."""
+    if is_minilm_alias(spec):
+        return minilm_directory()
+    path = Path(spec).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise ModelError(f"{spec}: not a Hugging Face model directory (no config.json)")
+        return path
+    if spec.startswith((".", "/", "~")) or spec.count("/") > 1:
+        raise ModelError(f"{spec}: no such model directory")
+    return _download(spec)
+
+
+def _download(repo_id: str) -> Path:
+    from huggingface_hub import snapshot_download
+
+    if hub_offline_by_setting():
+        try:
+            return Path(snapshot_download(repo_id, allow_patterns=WEIGHT_PATTERNS, local_files_only=True))
+        except Exception:
+            raise ModelError(f"model '{repo_id}' is not in the local cache and {offline_reason()}; use "
+                             "--model minilm (packaged), a local directory, or scratch:<architecture>-<size>") from None
+    if not hub_reachable():
+        raise ModelError(f"model '{repo_id}': {offline_reason()}; use --model minilm (packaged), a local directory, "
+                         "or scratch:<architecture>-<size>")
+    try:
+        return Path(snapshot_download(repo_id, allow_patterns=WEIGHT_PATTERNS))
+    except Exception as err:
+        raise ModelError(f"model '{repo_id}': {' '.join(str(err).split())[:300]}") from None
+
+
+def load_tokenizer(config, training_texts=None):
+    """The run's tokenizer: ``--tokenizer``, the model's own, or (scratch) one trained on ``training_texts``."""
+    from transformers import AutoTokenizer
+
+    if is_scratch(config.model) and config.tokenizer is None:
+        if training_texts is None:
+            raise ModelError("a scratch model needs training text to train its tokenizer on")
+        spec = ScratchSpec.parse(config.model)
+        return train_tokenizer(training_texts, spec.architecture, config.tokenizer_algorithm, config.vocab_size)
+    source = config.tokenizer or config.model
+    directory = model_directory(source)
+    try:
+        return AutoTokenizer.from_pretrained(str(directory))
+    except Exception as err:
+        raise ModelError(f"{source}: cannot load its tokenizer: {' '.join(str(err).split())[:200]}") from None
+
+
+def load_model(model_class, config, tokenizer, **config_overrides):
+    """``model_class`` (e.g. ``TFAutoModelForSequenceClassification``) for ``config.model``, built and ready.
+
+    Call inside the distribution strategy's scope and after the precision policy is set.
+    """
+    if is_scratch(config.model):
+        spec = ScratchSpec.parse(config.model)
+        model = model_class.from_config(spec.build_config(tokenizer, config.max_length, **config_overrides))
+    else:
+        model = load_pretrained_tf(model_class, model_directory(config.model), **config_overrides)
+    model(model.dummy_inputs, training=False)  # HF TF models build lazily; checkpoints need built weights
+    return model

@@ -1,0 +1,1 @@
+"""One runnable module per task: ``python -m kerastx.recipes.<task>``."""

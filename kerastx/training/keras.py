@@ -1,0 +1,6 @@
+"""The Keras that Hugging Face TF models use: tf-keras (Keras 2), never a Keras-3 ``keras``."""
+
+import kerastx  # noqa: F401  (pins TF_USE_LEGACY_KERAS before TensorFlow loads)
+import tf_keras  # noqa: E402
+
+__all__ = ["tf_keras"]
