@@ -98,6 +98,8 @@ class RunConfig:
             "pad_to_multiple_of": (not self.static_shapes, "static_shapes pads every batch to max_length"),
             "group_by_length": (not self.static_shapes, "static_shapes pads every batch to max_length"),
             "validation_split": (self.validation_file is None, "validation_file is given"),
+            "metric_for_best": (self.early_stopping_patience is not None, "it is what early stopping watches; "
+                                "set early_stopping_patience too"),
         })
         if self.dataset is not None and self.train_file is not None:
             raise ConfigError("give either dataset or train_file, not both")

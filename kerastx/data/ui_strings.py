@@ -54,8 +54,12 @@ def ui_language_dataset(languages=DEMO_LANGUAGES, per_language: int = 1200, vali
             owners.setdefault(text, set()).add(lang)
     rows = {"train": [], "validation": []}
     for lang, pairs in by_language.items():
-        kept = sorted(((_stable_hash(key), key, text) for key, text in pairs.items() if len(owners[text]) == 1))[:per_language]
-        for digest, (_, msgid), text in kept:
+        unique = {}  # one row per distinct text, whichever message it translates
+        for digest, key, text in sorted((_stable_hash(key), key, text) for key, text in pairs.items()):
+            if len(owners[text]) == 1:
+                unique.setdefault(text, key)
+        kept = sorted((_stable_hash(key), key, text) for text, key in unique.items())[:per_language]
+        for _digest, (_catalog, msgid), text in kept:
             split = "validation" if int(_stable_hash(msgid), 16) % 1000 < validation_fraction * 1000 else "train"
             rows[split].append({"text": text, "label": lang})
     return datasets.DatasetDict({split: datasets.Dataset.from_list(items) for split, items in rows.items()})

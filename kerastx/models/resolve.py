@@ -10,7 +10,7 @@ from kerastx.models.minilm import is_minilm_alias, minilm_directory
 from kerastx.models.pretrained import load_pretrained_tf
 from kerastx.models.scratch import ScratchSpec, train_tokenizer
 
-WEIGHT_PATTERNS = ["*.json", "*.txt", "*.model", "*.h5", "*.safetensors", "merges.txt", "*.spm"]
+CONFIG_PATTERNS = ["*.json", "*.txt", "*.model", "*.spm"]  # configs, tokenizer files, vocabularies
 
 
 def is_scratch(spec: str) -> bool:
@@ -31,12 +31,19 @@ def model_directory(spec: str) -> Path:
     return _download(spec)
 
 
+def _weight_patterns(files: list[str]) -> list[str]:
+    """Only the weights TF can use, preferring native TF weights: a hub repo often holds several formats."""
+    if any(f.startswith("tf_model") for f in files):
+        return ["tf_model*"]
+    return ["model*.safetensors", "model.safetensors.index.json"]
+
+
 def _download(repo_id: str) -> Path:
-    from huggingface_hub import snapshot_download
+    from huggingface_hub import HfApi, snapshot_download
 
     if hub_offline_by_setting():
         try:
-            return Path(snapshot_download(repo_id, allow_patterns=WEIGHT_PATTERNS, local_files_only=True))
+            return Path(snapshot_download(repo_id, local_files_only=True))
         except Exception:
             raise ModelError(f"model '{repo_id}' is not in the local cache and {offline_reason()}; use "
                              "--model minilm (packaged), a local directory, or scratch:<architecture>-<size>") from None
@@ -44,7 +51,8 @@ def _download(repo_id: str) -> Path:
         raise ModelError(f"model '{repo_id}': {offline_reason()}; use --model minilm (packaged), a local directory, "
                          "or scratch:<architecture>-<size>")
     try:
-        return Path(snapshot_download(repo_id, allow_patterns=WEIGHT_PATTERNS))
+        files = HfApi().list_repo_files(repo_id)
+        return Path(snapshot_download(repo_id, allow_patterns=CONFIG_PATTERNS + _weight_patterns(files)))
     except Exception as err:
         raise ModelError(f"model '{repo_id}': {' '.join(str(err).split())[:300]}") from None
 

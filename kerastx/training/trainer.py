@@ -64,7 +64,7 @@ def run_recipe(recipe, config) -> RunResult:
         tokenizer = load_tokenizer(config, texts)
         prepared = recipe.prepare(config, splits, tokenizer)
         print(f"[data] {len(prepared.train)} training and {len(prepared.validation)} validation examples "
-              f"from {splits.description}", flush=True)
+              f"from {splits.description} ({time.perf_counter() - started:.0f}s)", flush=True)
 
         strategy = choose_strategy(config.strategy, config.tpu)
         set_precision(config.precision, config.model)
@@ -85,6 +85,7 @@ def run_recipe(recipe, config) -> RunResult:
             total_steps = config.max_steps or steps_per_epoch * config.epochs
             model.compile(optimizer=build_optimizer(config, total_steps), jit_compile=config.jit_compile)
 
+        print(f"[model] {config.model} on {type(strategy).__name__} ({time.perf_counter() - started:.0f}s)", flush=True)
         metrics = recipe.metrics_callback(config, eval_ds, prepared)
         callbacks = [metrics, tf_keras.callbacks.TensorBoard(log_dir=str(run.path / "logs"))]
         if config.early_stopping_patience:
@@ -103,14 +104,15 @@ def run_recipe(recipe, config) -> RunResult:
         final = metrics.evaluate() if config.early_stopping_patience else {
             k: v for k, v in metrics.history[-1].items() if k.startswith("val_")}
 
-        print(f"[save] {output_dir}", flush=True)
+        print(f"[save] {output_dir} (fit took {fit_seconds:.0f}s)", flush=True)
         model.save_pretrained(run.path)
         tokenizer.save_pretrained(run.path)
         resolved = config_to_dict(config)
         resolved["recipe"] = recipe.name
         run.write_yaml("config.yaml", resolved)
         wall = time.perf_counter() - started
-        samples_per_second = steps_done * config.batch_size / fit_seconds
+        samples_seen = steps_done * config.batch_size if config.max_steps else len(prepared.train) * len(history.epoch)
+        samples_per_second = samples_seen / fit_seconds
         run.write_json("metrics.json", {"final": final, "evaluations": metrics.history,
                                         "train_loss": history.history.get("loss", []),
                                         "train_samples_per_second": samples_per_second,
@@ -119,6 +121,7 @@ def run_recipe(recipe, config) -> RunResult:
         (run.path / "README.md").write_text(model_card(
             recipe.title, recipe.name, resolved, splits.description, final, metrics.history,
             prepared.card_details, wall), encoding="utf-8")
+        print(f"[saved] ({time.perf_counter() - started:.0f}s)", flush=True)
         for line in recipe.show_predictions(config, model, tokenizer, prepared, splits, count=5):
             print(f"[example] {line}", flush=True)
     shown = "  ".join(f"{k}={v:.4f}" for k, v in final.items())

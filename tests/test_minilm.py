@@ -1,0 +1,52 @@
+"""The packaged pretrained MiniLM loads into TensorFlow from PyTorch-layout safetensors, without torch."""
+
+import sys
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    from transformers import AutoTokenizer, TFAutoModel
+
+    from kerastx.models.minilm import minilm_directory
+    from kerastx.models.pretrained import load_pretrained_tf
+
+    directory = minilm_directory()
+    return load_pretrained_tf(TFAutoModel, directory), AutoTokenizer.from_pretrained(str(directory)), directory
+
+
+def test_weights_are_the_checkpoints_and_torch_is_never_imported(encoder):
+    from safetensors.numpy import load_file
+
+    model, _, directory = encoder
+    state = load_file(str(directory / "model.safetensors"))
+    embeddings = model.bert.embeddings.weight.numpy()
+    np.testing.assert_array_equal(embeddings, state["embeddings.word_embeddings.weight"])
+    dense = next(w for w in model.weights if "layer_._5/attention/self/query/kernel" in w.name)
+    np.testing.assert_allclose(dense.numpy(), state["encoder.layer.5.attention.self.query.weight"].T)
+    assert "torch" not in sys.modules
+
+
+def test_sentence_embeddings_rank_a_paraphrase_above_an_unrelated_sentence(encoder):
+    model, tokenizer, _ = encoder
+    sentences = ["A man is playing a guitar.", "Someone plays the guitar.", "The stock market fell sharply today."]
+    batch = tokenizer(sentences, padding=True, return_tensors="tf")
+    hidden = model(batch).last_hidden_state.numpy()
+    mask = batch["attention_mask"].numpy()[..., None]
+    pooled = (hidden * mask).sum(1) / mask.sum(1)
+    pooled /= np.linalg.norm(pooled, axis=1, keepdims=True)
+    paraphrase, unrelated = pooled[0] @ pooled[1], pooled[0] @ pooled[2]
+    assert paraphrase > 0.6 > unrelated
+
+
+def test_task_head_is_new_and_sized_for_the_labels():
+    from transformers import TFAutoModelForSequenceClassification
+
+    from kerastx.models.minilm import minilm_directory
+    from kerastx.models.pretrained import load_pretrained_tf
+
+    model = load_pretrained_tf(TFAutoModelForSequenceClassification, minilm_directory(), num_labels=3)
+    assert model.classifier.kernel.shape == (384, 3)
+    assert model.config.num_hidden_layers == 6

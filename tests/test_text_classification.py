@@ -1,0 +1,103 @@
+"""The text-classification recipe end to end: run directory, pipeline round trip, predict, bad input."""
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from kerastx.recipes.text_classification import main
+from tests_helpers import as_flags, mrpc_files, TINY_TRAINING
+
+
+@pytest.fixture(scope="module")
+def mrpc_run(tmp_path_factory, shared_data):
+    """One short real run on MRPC rows with a scratch tiny BERT."""
+    tmp = tmp_path_factory.mktemp("run")
+    options = {**mrpc_files(shared_data("mrpc"), tmp), **TINY_TRAINING, "epochs": 2,
+               "label_names": ["not_equivalent", "equivalent"], "output_dir": tmp / "out"}
+    result = main(as_flags(options))
+    return result, options
+
+
+def test_run_directory_holds_config_metrics_model_card_and_logs(mrpc_run):
+    result, options = mrpc_run
+    out = options["output_dir"]
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["recipe"] == "text_classification"
+    assert config["training"]["learning_rate"] == TINY_TRAINING["learning_rate"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["final"] == pytest.approx(result.metrics)
+    assert [e["epoch"] for e in metrics["evaluations"]] == [1, 2]
+    assert 0.0 <= metrics["final"]["val_accuracy"] <= 1.0
+    card = (out / "README.md").read_text()
+    assert "scratch:bert-tiny" in card and "val_f1" in card and "not_equivalent, equivalent" in card
+    assert (out / "training_curves.png").read_bytes().startswith(b"\x89PNG")
+    assert list((out / "logs").rglob("events.out.tfevents.*"))
+    assert (out / "tf_model.h5").is_file() and (out / "tokenizer.json").is_file()
+    assert not list(out.parent.glob(".*partial*"))
+
+
+def test_saved_model_loads_in_a_tf_pipeline_and_agrees_with_predict(mrpc_run):
+    from transformers import pipeline
+
+    _, options = mrpc_run
+    out = options["output_dir"]
+    classifier = pipeline("text-classification", model=str(out), framework="tf")
+    first, second = "The cat sat on the mat .", "A cat was sitting on the mat ."
+    expected = classifier({"text": first, "text_pair": second})
+    assert expected["label"] in ("not_equivalent", "equivalent")
+    predicted = subprocess.run([sys.executable, "-m", "kerastx.predict", str(out), f"{first}\t{second}"],
+                               capture_output=True, text=True, check=True).stdout.strip().split("\t")
+    assert predicted[0] == expected["label"]
+    assert float(predicted[1]) == pytest.approx(expected["score"], abs=1e-3)
+
+
+def run_failing(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0, error
+    return error
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda o, tmp: {**o, "text_column": "sentence"}, "train.tsv: no column 'sentence'"),
+    (lambda o, tmp: {**o, "train_file": _write(tmp / "empty.tsv", "")}, "empty.tsv: the file is empty"),
+    (lambda o, tmp: {**o, "validation_file": _write(tmp / "dev.tsv", "Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n"
+                                                    "1\t1\t2\ta\tb\n7\t3\t4\tc\td\n")},
+     "dev.tsv line 3: column 'Quality' has label 7"),
+    (lambda o, tmp: {**o, "train_file": tmp / "missing.tsv"}, "missing.tsv: no such file"),
+    (lambda o, tmp: {**o, "model": "no-such-org/no-such-model"}, "model 'no-such-org/no-such-model' is not in the local cache"),
+    (lambda o, tmp: {**o, "model": "./no/such/dir"}, "./no/such/dir: no such model directory"),
+    (lambda o, tmp: {**o, "config": _write(tmp / "bad.yaml", "epochs: [\n")}, "bad.yaml: invalid YAML at line"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, shared_data, capsys, edit, message):
+    options = {**mrpc_files(shared_data("mrpc"), tmp_path), **TINY_TRAINING, "output_dir": tmp_path / "out"}
+    error = run_failing(as_flags(edit(options, tmp_path)), capsys)
+    assert message in error
+    assert not (tmp_path / "out").exists()
+    assert not list(tmp_path.glob(".out.partial*"))
+
+
+def test_offline_hub_dataset_fails_fast_with_the_way_out(tmp_path, capsys):
+    started = time.perf_counter()
+    error = run_failing(["--dataset", "glue", "--dataset_config", "mrpc", "--output_dir", str(tmp_path / "o")], capsys)
+    assert "dataset 'glue'" in error and "--train_file" in error
+    assert time.perf_counter() - started < 15
+
+
+def test_existing_output_dir_is_kept_without_overwrite(tmp_path, capsys):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("mine")
+    error = run_failing(["--output_dir", str(tmp_path / "out")], capsys)
+    assert "already exists" in error
+    assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
