@@ -214,7 +214,7 @@ def read_yaml(path: str, config_class) -> dict:
     return flat
 
 
-class _OneLineParser(argparse.ArgumentParser):
+class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad flag in one line (plus a pointer to --help) with exit status 2."""
 
     def error(self, message):
@@ -222,7 +222,7 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser(config_class, prog: str, description: str) -> argparse.ArgumentParser:
-    parser = _OneLineParser(prog=prog, description=description,
+    parser = OneLineParser(prog=prog, description=description,
                             formatter_class=argparse.ArgumentDefaultsHelpFormatter, allow_abbrev=False)
     parser.add_argument("--config", metavar="FILE.yaml", help="YAML file of options; flags override it.")
     hints = typing.get_type_hints(config_class)

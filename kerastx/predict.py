@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from kerastx.config import _OneLineParser, print_error_and_exit
+from kerastx.config import OneLineParser, print_error_and_exit
 from kerastx.errors import KerastxError
 
 PROG = "python -m kerastx.predict"
@@ -59,7 +59,7 @@ def load_run(run_dir: str):
 
 
 def main(argv=None):
-    parser = _OneLineParser(prog=PROG, description="Predict with the model of a finished kerastx run.")
+    parser = OneLineParser(prog=PROG, description="Predict with the model of a finished kerastx run.")
     parser.add_argument("run_dir", help="A run directory written by a kerastx recipe.")
     parser.add_argument("texts", nargs="*", help="Texts to predict on.")
     parser.add_argument("--file", help="A file with one input per line.")

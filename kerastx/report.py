@@ -72,6 +72,7 @@ The full configuration is in `config.yaml`; every evaluation is in `metrics.json
 
 ```python
 from transformers import pipeline
-classifier = pipeline("{details.get('pipeline_task', 'text-classification')}", model="<this directory>", framework="tf")
+# dtype=None: without torch installed, transformers 4.57's pipeline() fails on its default dtype lookup
+classifier = pipeline("{details.get('pipeline_task', 'text-classification')}", model="<this directory>", framework="tf", dtype=None)
 ```
 """

@@ -32,8 +32,8 @@ def test_each_format_reads_the_same_rows(tmp_path, suffix):
     else:
         frame.to_parquet(path)
     dataset, _ = read_data_file(path)
-    assert dataset["text"] == frame["text"].tolist()
-    assert dataset["label"] == ["b", "a", "b"]
+    assert list(dataset["text"]) == frame["text"].tolist()
+    assert list(dataset["label"]) == ["b", "a", "b"]
 
 
 def test_missing_empty_and_unsupported_files(tmp_path):

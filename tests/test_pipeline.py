@@ -16,11 +16,11 @@ def tiny(shared_data):
     from kerastx.models.scratch import ScratchSpec, train_tokenizer
     rows, _ = read_data_file(shared_data("mrpc") / "dev.tsv")
     rows = rows.select(range(100))
-    tokenizer = train_tokenizer(rows["#1 String"], "bert", "wordpiece", 500)
+    tokenizer = train_tokenizer(list(rows["#1 String"]), "bert", "wordpiece", 500)
     spec = ScratchSpec.parse("scratch:bert-tiny")
     model = TFAutoModelForSequenceClassification.from_config(spec.build_config(tokenizer, 64, num_labels=2))
-    encoded = tokenizer(rows["#1 String"], rows["#2 String"], truncation=True, max_length=64)
-    data = datasets.Dataset.from_dict({**encoded, "labels": rows["Quality"]})
+    encoded = tokenizer(list(rows["#1 String"]), list(rows["#2 String"]), truncation=True, max_length=64)
+    data = datasets.Dataset.from_dict({**encoded, "labels": list(rows["Quality"])})
     return model, tokenizer, data
 
 

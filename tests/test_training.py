@@ -19,9 +19,9 @@ def setup(shared_data):
     tf_keras.utils.set_random_seed(0)
     rows, _ = read_data_file(shared_data("mrpc") / "train.tsv")
     rows = rows.select(range(256))
-    tokenizer = train_tokenizer(rows["#1 String"] + rows["#2 String"], "bert", "wordpiece", 800)
-    encoded = tokenizer(rows["#1 String"], rows["#2 String"], truncation=True, max_length=64)
-    data = datasets.Dataset.from_dict({**encoded, "labels": rows["Quality"]})
+    tokenizer = train_tokenizer(list(rows["#1 String"]) + list(rows["#2 String"]), "bert", "wordpiece", 800)
+    encoded = tokenizer(list(rows["#1 String"]), list(rows["#2 String"]), truncation=True, max_length=64)
+    data = datasets.Dataset.from_dict({**encoded, "labels": list(rows["Quality"])})
     collator = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=16, return_tensors="np")
 
     def fresh_model():
@@ -31,7 +31,7 @@ def setup(shared_data):
     model = fresh_model()
     train = build_tf_dataset(model, data.select(range(192)), collator, 16, shuffle=True, seed=0, group_by_length=True)
     validation = build_tf_dataset(model, data.select(range(192, 256)), collator, 32, shuffle=False)
-    return fresh_model, train, validation, data.select(range(192, 256))["labels"]
+    return fresh_model, train, validation, list(data.select(range(192, 256))["labels"])
 
 
 def test_loss_goes_down_with_the_internal_loss_and_schedule(setup):
@@ -41,9 +41,9 @@ def test_loss_goes_down_with_the_internal_loss_and_schedule(setup):
     fresh_model, train, _, _ = setup
     model = fresh_model()
     config = RunConfig(learning_rate=1e-3, warmup_ratio=0.1, weight_decay=0.01, clip_norm=1.0)
-    model.compile(optimizer=build_optimizer(config, total_steps=12 * 4))
-    losses = model.fit(train, epochs=4, verbose=0).history["loss"]
-    assert losses[-1] < losses[0] * 0.9
+    model.compile(optimizer=build_optimizer(config, total_steps=12 * 10))
+    losses = model.fit(train, epochs=10, verbose=0).history["loss"]
+    assert losses[-1] < losses[0] * 0.7, losses
 
 
 def test_metric_values_reach_early_stopping_and_later_callbacks(setup):

@@ -48,7 +48,7 @@ def test_missing_catalogs_say_how_to_pass_files(tmp_path):
 @pytest.mark.skipif(not (LOCALE_DIR / "fr" / "LC_MESSAGES").is_dir(), reason="this machine has no French gettext catalogs")
 def test_system_catalogs_give_a_balanced_split_by_message():
     data = ui_language_dataset(per_language=300)
-    labels = data["train"]["label"] + data["validation"]["label"]
+    labels = list(data["train"]["label"]) + list(data["validation"]["label"])
     assert {label: labels.count(label) for label in set(labels)} == {lang: 300 for lang in ("de", "es", "fr", "it", "nl", "sv")}
     assert 0.08 < len(data["validation"]) / len(labels) < 0.25
     assert not set(data["train"]["text"]) & set(data["validation"]["text"])

@@ -40,7 +40,7 @@ class EvaluationCallback(tf_keras.callbacks.Callback):
         self.prefix = prefix
         self.verbose = verbose
         self.history: list[dict] = []
-        self._step = 0
+        self.steps = 0
         self._epoch = 0
         self._forward = None
 
@@ -61,25 +61,25 @@ class EvaluationCallback(tf_keras.callbacks.Callback):
     def _record(self, logs: dict | None) -> dict[str, float]:
         started = time.perf_counter()
         results = self.evaluate()
-        entry = {"epoch": self._epoch + 1, "step": self._step, **results}
+        entry = {"epoch": self._epoch + 1, "step": self.steps, **results}
         self.history.append(entry)
         if logs is not None:
             logs.update(results)
         if self.verbose:
             shown = "  ".join(f"{k}={v:.4f}" for k, v in results.items())
-            print(f"[eval] epoch {self._epoch + 1} step {self._step}: {shown} ({time.perf_counter() - started:.1f}s)", flush=True)
+            print(f"[eval] epoch {self._epoch + 1} step {self.steps}: {shown} ({time.perf_counter() - started:.1f}s)", flush=True)
         return results
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        self._step += 1
-        if self.every_steps and self._step % self.every_steps == 0:
+        self.steps += 1
+        if self.every_steps and self.steps % self.every_steps == 0:
             self._record(None)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.history and self.history[-1]["step"] == self._step:
+        if self.history and self.history[-1]["step"] == self.steps:
             logs.update({k: v for k, v in self.history[-1].items() if k.startswith(self.prefix)})
             return
         self._record(logs)

@@ -33,6 +33,10 @@ class Recipe:
     main_metric: str = ""  # the metric EarlyStopping watches by default, without the val_ prefix
     builtin_datasets: dict[str, Callable] = {}
 
+    def required_columns(self, config) -> list[str]:
+        """Columns every split must have; checked right after loading, before anything is trained."""
+        raise NotImplementedError
+
     def training_texts(self, config, splits):
         """Texts to train a scratch tokenizer on."""
         raise NotImplementedError

@@ -39,6 +39,9 @@ class TextClassification(Recipe):
     def _columns(self, config):
         return [c for c in (config.text_column, config.text_pair_column) if c]
 
+    def required_columns(self, config):
+        return self._columns(config) + [config.label_column]
+
     def training_texts(self, config, splits):
         for column in self._columns(config):
             yield from (str(t) for t in splits.train[column])
@@ -46,13 +49,12 @@ class TextClassification(Recipe):
     def prepare(self, config, splits, tokenizer) -> PreparedData:
         from kerastx.data.labels import LabelMap
 
-        splits.require_columns(self._columns(config) + [config.label_column])
         for dataset, source in ((splits.train, splits.train_source), (splits.validation, splits.validation_source)):
             for column in self._columns(config):
                 for row, text in enumerate(dataset[column]):
                     if not isinstance(text, str) or not text.strip():
                         raise DataError(f"{source.where(row)}: column '{column}' is empty or not text ({text!r})")
-        labels = LabelMap.infer(splits.train[config.label_column], config.label_names)
+        labels = LabelMap.infer(list(splits.train[config.label_column]), config.label_names)
         encoded = {}
         for split, (dataset, source) in {"train": (splits.train, splits.train_source),
                                          "validation": (splits.validation, splits.validation_source)}.items():
@@ -66,7 +68,8 @@ class TextClassification(Recipe):
 
         def tokenize(batch):
             pair = batch[config.text_pair_column] if config.text_pair_column else None
-            return tokenizer(batch[config.text_column], pair, truncation=True, max_length=config.max_length)
+            return tokenizer(list(batch[config.text_column]), pair and list(pair), truncation=True,
+                             max_length=config.max_length)
 
         tokenized = {}
         for split, dataset in (("train", limited.train), ("validation", limited.validation)):

@@ -60,6 +60,7 @@ def run_recipe(recipe, config) -> RunResult:
     output_dir = config.output_dir or f"runs/{recipe.name}"
     with RunDirectory(output_dir, overwrite=config.overwrite_output_dir) as run:
         splits = load_splits(config, recipe.builtin_datasets)
+        splits.require_columns(recipe.required_columns(config))
         texts = recipe.training_texts(config, splits) if is_scratch(config.model) and not config.tokenizer else None
         tokenizer = load_tokenizer(config, texts)
         prepared = recipe.prepare(config, splits, tokenizer)
@@ -70,7 +71,6 @@ def run_recipe(recipe, config) -> RunResult:
         set_precision(config.precision, config.model)
         eval_batch_size = config.eval_batch_size or 2 * config.batch_size
         with strategy.scope():
-            from transformers import TFAutoModel  # noqa: F401  (the auto classes live beside it)
             import transformers
 
             model = load_model(getattr(transformers, recipe.model_class), config, tokenizer, **prepared.model_overrides)
@@ -100,7 +100,7 @@ def run_recipe(recipe, config) -> RunResult:
         fit_started = time.perf_counter()
         history = model.fit(train_ds, epochs=epochs, callbacks=callbacks, verbose=2 if _quiet() else 1)
         fit_seconds = time.perf_counter() - fit_started
-        steps_done = metrics._step
+        steps_done = metrics.steps
         final = metrics.evaluate() if config.early_stopping_patience else {
             k: v for k, v in metrics.history[-1].items() if k.startswith("val_")}
 
