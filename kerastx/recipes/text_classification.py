@@ -101,7 +101,7 @@ class TextClassification(Recipe):
         from kerastx.predict import classify
 
         names = dict(zip(prepared.task_state.values, prepared.task_state.names))
-        rows = splits.validation.select(range(min(count, len(splits.validation))))
+        rows = splits.validation.shuffle(seed=config.seed).select(range(min(count, len(splits.validation))))
         texts = list(rows[config.text_column])
         pairs = list(rows[config.text_pair_column]) if config.text_pair_column else None
         results = classify(model, tokenizer, texts, pairs, config.max_length)

@@ -87,32 +87,22 @@ def run_recipe(recipe, config) -> RunResult:
 
         print(f"[model] {config.model} on {type(strategy).__name__} ({time.perf_counter() - started:.0f}s)", flush=True)
         metrics = recipe.metrics_callback(config, eval_ds, prepared)
-        callbacks = [metrics, tf_keras.callbacks.TensorBoard(log_dir=str(run.path / "logs"))]
-        if config.early_stopping_patience:
-            callbacks.append(tf_keras.callbacks.EarlyStopping(
-                monitor=config.metric_for_best or f"val_{recipe.main_metric}", mode="max",
-                patience=config.early_stopping_patience, restore_best_weights=True))
-        epochs = config.epochs
-        if config.max_steps:
-            epochs = math.ceil(config.max_steps / steps_per_epoch)
-            callbacks.append(StopAtStep(config.max_steps))
-
+        epochs = math.ceil(config.max_steps / steps_per_epoch) if config.max_steps else config.epochs
         fit_started = time.perf_counter()
-        history = model.fit(train_ds, epochs=epochs, callbacks=callbacks, verbose=2 if _quiet() else 1)
+        history = model.fit(train_ds, epochs=epochs, callbacks=_callbacks(recipe, config, metrics, run),
+                            verbose=2 if _quiet() else 1)
         fit_seconds = time.perf_counter() - fit_started
-        steps_done = metrics.steps
         final = metrics.evaluate() if config.early_stopping_patience else {
             k: v for k, v in metrics.history[-1].items() if k.startswith("val_")}
+        samples_seen = metrics.steps * config.batch_size if config.max_steps else len(prepared.train) * len(history.epoch)
+        samples_per_second = samples_seen / fit_seconds
 
         print(f"[save] {output_dir} (fit took {fit_seconds:.0f}s)", flush=True)
         model.save_pretrained(run.path)
         tokenizer.save_pretrained(run.path)
-        resolved = config_to_dict(config)
-        resolved["recipe"] = recipe.name
+        resolved = {**config_to_dict(config), "recipe": recipe.name}
         run.write_yaml("config.yaml", resolved)
         wall = time.perf_counter() - started
-        samples_seen = steps_done * config.batch_size if config.max_steps else len(prepared.train) * len(history.epoch)
-        samples_per_second = samples_seen / fit_seconds
         run.write_json("metrics.json", {"final": final, "evaluations": metrics.history,
                                         "train_loss": history.history.get("loss", []),
                                         "train_samples_per_second": samples_per_second,
@@ -121,12 +111,23 @@ def run_recipe(recipe, config) -> RunResult:
         (run.path / "README.md").write_text(model_card(
             recipe.title, recipe.name, resolved, splits.description, final, metrics.history,
             prepared.card_details, wall), encoding="utf-8")
-        print(f"[saved] ({time.perf_counter() - started:.0f}s)", flush=True)
         for line in recipe.show_predictions(config, model, tokenizer, prepared, splits, count=5):
             print(f"[example] {line}", flush=True)
     shown = "  ".join(f"{k}={v:.4f}" for k, v in final.items())
     print(f"[done] {shown}  ({samples_per_second:.1f} train samples/s, {wall / 60:.1f} min) -> {output_dir}", flush=True)
     return RunResult(Path(output_dir), final, metrics.history, samples_per_second, wall)
+
+
+def _callbacks(recipe, config, metrics, run) -> list:
+    """The metrics callback first (the others read the values it writes into the logs), then the rest."""
+    callbacks = [metrics, tf_keras.callbacks.TensorBoard(log_dir=str(run.path / "logs"))]
+    if config.early_stopping_patience:
+        callbacks.append(tf_keras.callbacks.EarlyStopping(
+            monitor=config.metric_for_best or f"val_{recipe.main_metric}", mode="max",
+            patience=config.early_stopping_patience, restore_best_weights=True))
+    if config.max_steps:
+        callbacks.append(StopAtStep(config.max_steps))
+    return callbacks
 
 
 def _quiet() -> bool:
