@@ -107,3 +107,17 @@ def _with_model(options, model):
 def _write(path, text):
     path.write_text(text)
     return path
+
+
+def test_predict_errors_are_one_line(tmp_path, capsys, mrpc_run):
+    from kerastx.predict import main as predict_main
+
+    _, options = mrpc_run
+    for argv, message in (([str(tmp_path)], "not a kerastx run directory (no config.yaml)"),
+                          ([str(options["output_dir"])], "nothing to predict"),
+                          ([str(options["output_dir"]), "only one sentence"], "separate the two sentences")):
+        with pytest.raises(SystemExit) as exit_info:
+            predict_main(argv)
+        assert exit_info.value.code == 2
+        error = capsys.readouterr().err.strip()
+        assert message in error and error.count("\n") == 0
