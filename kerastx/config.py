@@ -260,6 +260,14 @@ def parse_config(config_class, argv: list[str] | None, prog: str, description: s
     return config, set(coerced)
 
 
+def parse_saved_config(config_class, saved: dict):
+    """The config object of a finished run from its ``config.yaml`` (as written by :func:`config_to_dict`)."""
+    fields = {f.name for f in config_fields(config_class)}
+    values = {name: value for section in SECTIONS for name, value in (saved.get(section) or {}).items()
+              if name in fields}
+    return config_class(**values)
+
+
 def config_to_dict(config) -> dict:
     """The resolved configuration, grouped by section, as written to ``config.yaml`` in the run directory."""
     grouped: dict[str, dict] = {section: {} for section in SECTIONS}

@@ -55,13 +55,12 @@ def length_grouped_batches(lengths, batch_size: int, shuffle: bool, rng: np.rand
 def _length_grouped_dataset(model, dataset, collator, batch_size, shuffle, seed, drop_remainder):
     import tensorflow as tf
 
-    input_names = [name for name in model.input_signature if name in dataset.column_names] if hasattr(
-        model, "input_signature") else [c for c in dataset.column_names if c != "labels"]
-    has_labels = "labels" in dataset.column_names
-    columns = input_names + (["labels"] if has_labels else [])
-    rows = dataset.select_columns(columns)
+    rows = dataset.select_columns([c for c in dataset.column_names if c in model.input_signature or c == "labels"])
     lengths = np.array([len(ids) for ids in dataset["input_ids"]])
     rng = np.random.default_rng(seed)
+    sample = collator([rows[i] for i in range(min(2, len(rows)))])
+    has_labels = "labels" in sample
+    input_names = [name for name in sample if name != "labels"]  # the collator may add some (decoder_input_ids)
 
     def batches():
         for index in length_grouped_batches(lengths, batch_size, shuffle, rng, drop_remainder):
@@ -69,7 +68,6 @@ def _length_grouped_dataset(model, dataset, collator, batch_size, shuffle, seed,
             features = {name: batch[name] for name in input_names}
             yield (features, batch["labels"]) if has_labels else features
 
-    sample = collator([rows[i] for i in range(min(2, len(rows)))])
     batch_dim = batch_size if drop_remainder else None
     spec = {name: tf.TensorSpec((batch_dim,) + (None,) * (sample[name].ndim - 1), tf.as_dtype(sample[name].dtype))
             for name in input_names}

@@ -34,23 +34,27 @@ class Splits:
                     raise DataError(f"{source.name}: no column '{column}' (columns: {', '.join(dataset.column_names)})")
 
 
-def load_splits(config, builtin: dict[str, Callable] | None = None) -> Splits:
+def load_splits(config, builtin: dict[str, Callable] | None = None, read_file: Callable = read_data_file,
+                group_column: str | None = None) -> Splits:
     """Load the data a config names and hold out a seeded validation split when there is none.
 
-    ``builtin`` maps names of a recipe's embedded datasets to functions returning a DatasetDict; the
-    first one is the default when the config names no data at all.
+    ``builtin`` maps names of a recipe's embedded datasets to functions of the config returning a DatasetDict; the
+    first one is the default when the config names no data at all. ``read_file(path)`` reads a local
+    file into ``(Dataset, Source)``; recipes with their own layouts (parallel text, folders of
+    articles) pass theirs. ``group_column`` keeps rows that share its value on one side of a held-out
+    split (the alternative translations of one sentence, say), so validation never sees a training text.
     """
     builtin = builtin or {}
     if config.train_file:
-        train, train_source = read_data_file(config.train_file)
-        validation, validation_source = (read_data_file(config.validation_file) if config.validation_file else (None, None))
+        train, train_source = read_file(config.train_file)
+        validation, validation_source = (read_file(config.validation_file) if config.validation_file else (None, None))
         description = config.train_file
     else:
         name = config.dataset or next(iter(builtin), None)
         if name is None:
             raise DataError("no training data: pass --train_file (and --validation_file) or --dataset")
         if name in builtin:
-            loaded = builtin[name]()
+            loaded = builtin[name](config)
         else:
             loaded = load_hub_dataset(name, config.dataset_config)
         description = f"{name}/{config.dataset_config}" if config.dataset_config else name
@@ -61,15 +65,29 @@ def load_splits(config, builtin: dict[str, Callable] | None = None) -> Splits:
         validation = loaded[split] if split else None
         validation_source = Source(f"{description}[{split}]") if split else None
         if config.validation_file:
-            validation, validation_source = read_data_file(config.validation_file)
+            validation, validation_source = read_file(config.validation_file)
     if validation is None:
         if len(train) < 2:
             raise DataError(f"{train_source.name}: too few rows ({len(train)}) to hold out a validation split")
-        held_out = train.train_test_split(test_size=config.validation_split, seed=config.seed)
-        train, validation = held_out["train"], held_out["test"]
+        train, validation = hold_out(train, config.validation_split, config.seed, group_column)
         validation_source = Source(f"{train_source.name} (held-out {config.validation_split:.0%})")
         train_source = Source(f"{train_source.name} (rest)")
     return Splits(train, validation, train_source, validation_source, description)
+
+
+def hold_out(dataset, fraction: float, seed: int, group_column: str | None = None):
+    """(rest, held-out) with a seeded ``fraction`` of the rows, or of the distinct ``group_column`` values."""
+    if group_column is None or group_column not in dataset.column_names:
+        split = dataset.train_test_split(test_size=fraction, seed=seed)
+        return split["train"], split["test"]
+    import numpy as np
+
+    keys = list(dict.fromkeys(dataset[group_column]))
+    count = min(max(1, round(fraction * len(keys))), len(keys) - 1)
+    held = {keys[i] for i in np.random.default_rng(seed).permutation(len(keys))[:count]}
+    in_held = [key in held for key in dataset[group_column]]
+    return (dataset.select([i for i, flag in enumerate(in_held) if not flag]),
+            dataset.select([i for i, flag in enumerate(in_held) if flag]))
 
 
 def limit(dataset, max_samples: int | None, seed: int):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gettext
 import hashlib
+import re
 from pathlib import Path
 
 from kerastx.errors import DataError
@@ -63,6 +64,62 @@ def ui_language_dataset(languages=DEMO_LANGUAGES, per_language: int = 1200, vali
             split = "validation" if int(_stable_hash(msgid), 16) % 1000 < validation_fraction * 1000 else "train"
             rows[split].append({"text": text, "label": lang})
     return datasets.DatasetDict({split: datasets.Dataset.from_list(items) for split, items in rows.items()})
+
+
+MAX_UI_TEXT = 200
+# printf (%s, %-10lu, %1$s, %(name)s), Qt/KDE (%1) and Python/.NET ({0}, {name:>8}) placeholders
+_PLACEHOLDER = re.compile(r"%(?:\([^)]*\)|\d+\$)?[-+#0']*\d*(?:\.\d+)?(?:hh|h|ll|l|L|q|j|z|t)?[diouxXeEfgGcsp%]"
+                          r"|%\d+|\{[\w.]*(?::[^{}]*)?\}")
+
+
+def ui_translation_dataset(target_language: str = "fr", validation_fraction: float = 0.1,
+                           locale_dir: Path = LOCALE_DIR):
+    """A DatasetDict (``train``, ``validation``) of English UI strings and their translations.
+
+    The columns are ``en`` and ``target_language``. Whitespace is collapsed; a gettext context
+    (stored as ``context\\x04msgid``) is dropped from the English side. Pairs that teach little are
+    left out: an empty side, a translation equal to the English, strings that are mostly format
+    placeholders (``%s: %s``, ``{0} ({1})``) and texts over ``MAX_UI_TEXT`` characters (``--help``
+    pages). Exact duplicate pairs (one string in several catalogs) are kept once; different
+    translations of one string are all kept, and the split is by English string, so that one English
+    string never lands in both splits. (``read_catalogs`` keeps one translated form of a plural entry,
+    the last, with the English singular: under 1% of the French pairs.)
+    """
+    import datasets
+
+    if not 0 < validation_fraction < 1:
+        raise DataError(f"validation_fraction must be between 0 and 1, got {validation_fraction}")
+    if target_language == "en":
+        raise DataError("the target language of the UI translation data must not be 'en' (English is the source)")
+    catalogs = read_catalogs(target_language, locale_dir)
+    if not catalogs:
+        raise DataError(f"no gettext catalogs for {target_language} under {locale_dir}/{target_language}/LC_MESSAGES; "
+                        f"pass your own pairs with --train_file: a jsonl with 'en' and '{target_language}' columns, "
+                        f"or an OPUS pair such as corpus.en-{target_language}")
+    pairs = set()
+    for (_catalog, msgid), translated in catalogs.items():
+        english = " ".join(msgid.split("\x04")[-1].split())
+        translated = " ".join(translated.split())
+        if _useful_for_translation(english, translated):
+            pairs.add((english, translated))
+    rows = {"train": [], "validation": []}
+    for digest, english, translated in sorted((_stable_hash(en), en, tr) for en, tr in pairs):
+        split = "validation" if int(digest, 16) % 1000 < validation_fraction * 1000 else "train"
+        rows[split].append({"en": english, target_language: translated})
+    columns = ["en", target_language]
+    return datasets.DatasetDict({split: datasets.Dataset.from_dict({c: [r[c] for r in items] for c in columns})
+                                 for split, items in rows.items()})
+
+
+def _useful_for_translation(english: str, translated: str) -> bool:
+    """Whether a pair is worth training on: words on both sides, not identical, not a long text."""
+    if not english or not translated or english == translated:
+        return False
+    if max(len(english), len(translated)) > MAX_UI_TEXT:
+        return False
+    words, placeholders = _PLACEHOLDER.subn("", english)
+    letters = sum(c.isalpha() for c in words)
+    return letters >= 3 and letters > 2 * placeholders  # '%s of %s', '{0} ({1})' and '%s: %s' are dropped
 
 
 def _stable_hash(key) -> str:

@@ -21,6 +21,7 @@ class PreparedData:
     model_overrides: dict = field(default_factory=dict)  # e.g. num_labels, id2label, label2id
     card_details: dict = field(default_factory=dict)  # extra lines for the model card
     task_state: object = None  # whatever else the recipe's later hooks need (e.g. its LabelMap)
+    baselines: dict = field(default_factory=dict)  # reference scores on the same data, e.g. lead-3 ROUGE
 
 
 class Recipe:
@@ -32,6 +33,16 @@ class Recipe:
     model_class: str = ""  # a transformers TF auto class, e.g. "TFAutoModelForSequenceClassification"
     main_metric: str = ""  # the metric EarlyStopping watches by default, without the val_ prefix
     builtin_datasets: dict[str, Callable] = {}
+
+    def read_file(self, config, path):
+        """Read one local data file (or folder) into ``(datasets.Dataset, Source)``."""
+        from kerastx.data.files import read_data_file
+
+        return read_data_file(path)
+
+    def held_out_group(self, config) -> str | None:
+        """A column whose equal values must stay on one side of a held-out validation split."""
+        return None
 
     def required_columns(self, config) -> list[str]:
         """Columns every split must have; checked right after loading, before anything is trained."""
@@ -45,8 +56,8 @@ class Recipe:
         """Check the raw splits (columns, labels) and tokenize them."""
         raise NotImplementedError
 
-    def collator(self, config, tokenizer, static: bool):
-        """The collator that pads a list of tokenized rows into a numpy batch."""
+    def collator(self, config, tokenizer, static: bool, model=None):
+        """The collator that pads a list of tokenized rows into a numpy batch (``model`` builds decoder inputs)."""
         raise NotImplementedError
 
     def metrics_callback(self, config, dataset, prepared: PreparedData):

@@ -22,7 +22,7 @@ class TextClassificationConfig(RunConfig):
     label_names: list[str] | None = option(None, "Names for the sorted label values, e.g. not_equivalent equivalent.", "data")
 
 
-def _ui_languages():
+def _ui_languages(config):
     from kerastx.data.ui_strings import ui_language_dataset
 
     return ui_language_dataset()
@@ -83,7 +83,7 @@ class TextClassification(Recipe):
             task_state=labels,
         )
 
-    def collator(self, config, tokenizer, static: bool):
+    def collator(self, config, tokenizer, static: bool, model=None):
         from transformers import DataCollatorWithPadding
 
         if static:

@@ -59,7 +59,8 @@ def run_recipe(recipe, config) -> RunResult:
     tf_keras.utils.set_random_seed(config.seed)
     output_dir = config.output_dir or f"runs/{recipe.name}"
     with RunDirectory(output_dir, overwrite=config.overwrite_output_dir) as run:
-        splits = load_splits(config, recipe.builtin_datasets)
+        splits = load_splits(config, recipe.builtin_datasets, lambda path: recipe.read_file(config, path),
+                             recipe.held_out_group(config))
         splits.require_columns(recipe.required_columns(config))
         texts = recipe.training_texts(config, splits) if is_scratch(config.model) and not config.tokenizer else None
         tokenizer = load_tokenizer(config, texts)
@@ -74,7 +75,7 @@ def run_recipe(recipe, config) -> RunResult:
             import transformers
 
             model = load_model(getattr(transformers, recipe.model_class), config, tokenizer, **prepared.model_overrides)
-            collator = recipe.collator(config, tokenizer, static=config.static_shapes)
+            collator = recipe.collator(config, tokenizer, static=config.static_shapes, model=model)
             train_ds = build_tf_dataset(model, prepared.train, collator, config.batch_size, shuffle=True,
                                         seed=config.seed, group_by_length=config.group_by_length,
                                         drop_remainder=config.static_shapes)
@@ -103,7 +104,7 @@ def run_recipe(recipe, config) -> RunResult:
         resolved = {**config_to_dict(config), "recipe": recipe.name}
         run.write_yaml("config.yaml", resolved)
         wall = time.perf_counter() - started
-        run.write_json("metrics.json", {"final": final, "evaluations": metrics.history,
+        run.write_json("metrics.json", {"final": final, "evaluations": metrics.history, "baselines": prepared.baselines,
                                         "train_loss": history.history.get("loss", []),
                                         "train_samples_per_second": samples_per_second,
                                         "fit_seconds": fit_seconds, "wall_seconds": wall})
