@@ -34,7 +34,14 @@ def _pin_legacy_keras() -> None:
 _pin_legacy_keras()
 
 _PUBLIC = {
+    "BleuCallback": "kerastx.callbacks.generation",
+    "BucketedGenerator": "kerastx.generation.bucketed",
     "ClassificationMetricsCallback": "kerastx.callbacks.metrics",
+    "GenerationMetricsCallback": "kerastx.callbacks.generation",
+    "GenerationOptions": "kerastx.generation.bucketed",
+    "NoRepeatNGramProcessor": "kerastx.generation.no_repeat_ngram",
+    "RougeCallback": "kerastx.callbacks.generation",
+    "Seq2SeqCollator": "kerastx.data.collators",
     "EvaluationCallback": "kerastx.callbacks.metrics",
     "KerastxError": "kerastx.errors",
     "load_model": "kerastx.models.resolve",

@@ -21,7 +21,8 @@ class EvaluationCallback(tf_keras.callbacks.Callback):
 
     ``dataset`` yields ``(features, labels)`` batches; ``output_fn`` maps a batch's model outputs and
     labels to numpy values that ``metric_fn(outputs, labels)`` turns into ``{name: float}``.
-    Every evaluation is appended to ``self.history`` as ``{"epoch", "step", "val_...": ...}``.
+    Every evaluation is appended to ``self.history`` as ``{"epoch", "step", "val_...": ...}``; with
+    ``evaluate_at_start``, the first one (epoch 0, step 0) measures the model before training.
 
     Example::
 
@@ -31,7 +32,7 @@ class EvaluationCallback(tf_keras.callbacks.Callback):
     """
 
     def __init__(self, dataset, metric_fn: Callable, output_fn: Callable, every_steps: int | None = None,
-                 prefix: str = "val_", verbose: bool = True):
+                 prefix: str = "val_", verbose: bool = True, evaluate_at_start: bool = False):
         super().__init__()
         self.dataset = dataset
         self.metric_fn = metric_fn
@@ -39,6 +40,7 @@ class EvaluationCallback(tf_keras.callbacks.Callback):
         self.every_steps = every_steps
         self.prefix = prefix
         self.verbose = verbose
+        self.evaluate_at_start = evaluate_at_start
         self.history: list[dict] = []
         self.steps = 0
         self._epoch = 0
@@ -58,17 +60,22 @@ class EvaluationCallback(tf_keras.callbacks.Callback):
         results = self.metric_fn(outputs, labels)
         return {f"{self.prefix}{name}": float(value) for name, value in results.items()}
 
-    def _record(self, logs: dict | None) -> dict[str, float]:
+    def _record(self, logs: dict | None, epoch: int) -> dict[str, float]:
         started = time.perf_counter()
         results = self.evaluate()
-        entry = {"epoch": self._epoch + 1, "step": self.steps, **results}
+        entry = {"epoch": epoch, "step": self.steps, **results}
         self.history.append(entry)
         if logs is not None:
             logs.update(results)
         if self.verbose:
             shown = "  ".join(f"{k}={v:.4f}" for k, v in results.items())
-            print(f"[eval] epoch {self._epoch + 1} step {self.steps}: {shown} ({time.perf_counter() - started:.1f}s)", flush=True)
+            when = f"epoch {epoch} step {self.steps}" if epoch else "before training"
+            print(f"[eval] {when}: {shown} ({time.perf_counter() - started:.1f}s)", flush=True)
         return results
+
+    def on_train_begin(self, logs=None):
+        if self.evaluate_at_start and not self.history:
+            self._record(None, epoch=0)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -76,13 +83,13 @@ class EvaluationCallback(tf_keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self.steps += 1
         if self.every_steps and self.steps % self.every_steps == 0:
-            self._record(None)
+            self._record(None, self._epoch + 1)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.history and self.history[-1]["step"] == self.steps:
+        if self.history and self.history[-1]["step"] == self.steps and self.history[-1]["epoch"]:
             logs.update({k: v for k, v in self.history[-1].items() if k.startswith(self.prefix)})
             return
-        self._record(logs)
+        self._record(logs, epoch + 1)
 
 
 def _concat(parts):

@@ -1,23 +1,80 @@
 """From-scratch models: an architecture at a named size, with a tokenizer trained on the training text.
 
-Spelled ``scratch:<architecture>-<size>`` on the command line, e.g. ``scratch:bert-tiny``.
+Spelled ``scratch:<architecture>-<size>`` on the command line, e.g. ``scratch:bert-tiny`` for an
+encoder or ``scratch:marian-mini`` for a translation model. Each architecture declares its special
+tokens (in id order), how they frame a sequence, and how to build its transformers config.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from kerastx.errors import ConfigError
 
-# (layers, hidden size, attention heads); the feed-forward width is 4x hidden.
+# (layers, hidden size, attention heads); the feed-forward width is 4x hidden. Seq2seq models get
+# this many layers in the encoder and again in the decoder.
 SIZES = {
     "tiny": (2, 128, 2),
     "mini": (4, 256, 4),
     "small": (4, 512, 8),
     "base": (12, 768, 12),
 }
-ARCHITECTURES = ("bert",)
-SPECIAL_TOKENS = {"bert": {"pad": "[PAD]", "unk": "[UNK]", "cls": "[CLS]", "sep": "[SEP]", "mask": "[MASK]"}}
+
+
+@dataclass(frozen=True)
+class Architecture:
+    special_tokens: dict[str, str]  # role (pad, unk, eos...) -> token; ids follow this order
+    single: str  # tokenizers TemplateProcessing for one sequence
+    pair: str | None  # ... and for a pair, when the architecture takes pairs
+    build_config: Callable  # (layers, hidden, heads, vocab_size, ids, max_length, overrides) -> PretrainedConfig
+
+
+def _bert(layers, hidden, heads, vocab_size, ids, max_length, overrides):
+    from transformers import BertConfig
+
+    return BertConfig(vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+                      intermediate_size=4 * hidden, max_position_embeddings=max(512, max_length),
+                      pad_token_id=ids["pad"], **overrides)
+
+
+def _marian(layers, hidden, heads, vocab_size, ids, max_length, overrides):
+    from transformers import MarianConfig
+
+    return MarianConfig(vocab_size=vocab_size, d_model=hidden, encoder_layers=layers, decoder_layers=layers,
+                        encoder_attention_heads=heads, decoder_attention_heads=heads, encoder_ffn_dim=4 * hidden,
+                        decoder_ffn_dim=4 * hidden, max_position_embeddings=max(512, max_length),
+                        pad_token_id=ids["pad"], eos_token_id=ids["eos"], decoder_start_token_id=ids["pad"],
+                        share_encoder_decoder_embeddings=True, **overrides)
+
+
+def _bart(layers, hidden, heads, vocab_size, ids, max_length, overrides):
+    from transformers import BartConfig
+
+    return BartConfig(vocab_size=vocab_size, d_model=hidden, encoder_layers=layers, decoder_layers=layers,
+                      encoder_attention_heads=heads, decoder_attention_heads=heads, encoder_ffn_dim=4 * hidden,
+                      decoder_ffn_dim=4 * hidden, max_position_embeddings=max(1024, max_length),
+                      bos_token_id=ids["bos"], pad_token_id=ids["pad"], eos_token_id=ids["eos"],
+                      decoder_start_token_id=ids["eos"], **overrides)
+
+
+def _t5(layers, hidden, heads, vocab_size, ids, max_length, overrides):
+    from transformers import T5Config
+
+    return T5Config(vocab_size=vocab_size, d_model=hidden, d_kv=hidden // heads, d_ff=4 * hidden, num_layers=layers,
+                    num_decoder_layers=layers, num_heads=heads, pad_token_id=ids["pad"], eos_token_id=ids["eos"],
+                    decoder_start_token_id=ids["pad"], **overrides)
+
+
+ARCHITECTURES = {
+    "bert": Architecture({"pad": "[PAD]", "unk": "[UNK]", "cls": "[CLS]", "sep": "[SEP]", "mask": "[MASK]"},
+                         "[CLS] $A [SEP]", "[CLS] $A [SEP] $B:1 [SEP]:1", _bert),
+    "marian": Architecture({"pad": "<pad>", "eos": "</s>", "unk": "<unk>"}, "$A </s>", None, _marian),
+    "bart": Architecture({"bos": "<s>", "pad": "<pad>", "eos": "</s>", "unk": "<unk>", "mask": "<mask>"},
+                         "<s> $A </s>", "<s> $A </s> </s> $B </s>", _bart),
+    "t5": Architecture({"pad": "<pad>", "eos": "</s>", "unk": "<unk>"}, "$A </s>", "$A </s> $B </s>", _t5),
+}
+SEQ2SEQ_ARCHITECTURES = ("marian", "bart", "t5")
 
 
 @dataclass(frozen=True)
@@ -26,31 +83,34 @@ class ScratchSpec:
     size: str
 
     @classmethod
-    def parse(cls, spec: str) -> "ScratchSpec":
-        body = spec.removeprefix("scratch:")
-        architecture, _, size = body.partition("-")
-        if architecture not in ARCHITECTURES or size not in SIZES:
+    def parse(cls, spec: str, allowed=None) -> "ScratchSpec":
+        """``scratch:marian-mini`` -> ScratchSpec("marian", "mini"); ``allowed`` limits the architectures."""
+        allowed = tuple(allowed or ARCHITECTURES)
+        architecture, _, size = spec.removeprefix("scratch:").partition("-")
+        if architecture not in allowed or size not in SIZES:
             raise ConfigError(f"model '{spec}': expected scratch:<architecture>-<size> with architecture in "
-                              f"{', '.join(ARCHITECTURES)} and size in {', '.join(SIZES)}")
+                              f"{', '.join(allowed)} and size in {', '.join(SIZES)}")
         return cls(architecture, size)
 
     def build_config(self, tokenizer, max_length: int, **overrides):
-        from transformers import BertConfig
-
         layers, hidden, heads = SIZES[self.size]
-        return BertConfig(vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=layers,
-                          num_attention_heads=heads, intermediate_size=4 * hidden,
-                          max_position_embeddings=max(512, max_length), pad_token_id=tokenizer.pad_token_id,
-                          **overrides)
+        architecture = ARCHITECTURES[self.architecture]
+        ids = {role: tokenizer.convert_tokens_to_ids(token) for role, token in architecture.special_tokens.items()}
+        return architecture.build_config(layers, hidden, heads, len(tokenizer), ids, max_length, overrides)
 
 
 def train_tokenizer(texts, architecture: str, algorithm: str, vocab_size: int):
-    """A fast tokenizer trained on ``texts`` (an iterable of strings) with the architecture's special tokens."""
+    """A fast tokenizer trained on ``texts`` (an iterable of strings) with the architecture's special tokens.
+
+    For translation, pass source and target texts together: the vocabulary is shared, as Marian and
+    T5 share their embeddings between encoder and decoder.
+    """
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
-    special = SPECIAL_TOKENS[architecture]
-    special_list = list(dict.fromkeys(special.values()))
+    spec = ARCHITECTURES[architecture]
+    special = spec.special_tokens
+    special_list = list(special.values())
     if algorithm == "wordpiece":
         tokenizer = Tokenizer(models.WordPiece(unk_token=special["unk"]))
         tokenizer.normalizer = normalizers.BertNormalizer(lowercase=False)
@@ -70,11 +130,13 @@ def train_tokenizer(texts, architecture: str, algorithm: str, vocab_size: int):
         tokenizer.decoder = decoders.Metaspace()
         trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=special_list, unk_token=special["unk"])
     tokenizer.train_from_iterator(texts, trainer=trainer)
-    cls_id, sep_id = tokenizer.token_to_id(special["cls"]), tokenizer.token_to_id(special["sep"])
+    framing = [token for token in special_list if token in spec.single or token in (spec.pair or "")]
     tokenizer.post_processor = processors.TemplateProcessing(
-        single=f"{special['cls']} $A {special['sep']}",
-        pair=f"{special['cls']} $A {special['sep']} $B:1 {special['sep']}:1",
-        special_tokens=[(special["cls"], cls_id), (special["sep"], sep_id)],
-    )
-    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token=special["pad"], unk_token=special["unk"],
-                                   cls_token=special["cls"], sep_token=special["sep"], mask_token=special["mask"])
+        single=spec.single, pair=spec.pair or f"{spec.single} $B:1",
+        special_tokens=[(token, tokenizer.token_to_id(token)) for token in framing])
+    roles = {"pad": "pad_token", "unk": "unk_token", "cls": "cls_token", "sep": "sep_token", "mask": "mask_token",
+             "bos": "bos_token", "eos": "eos_token"}
+    input_names = ["input_ids", "token_type_ids", "attention_mask"] if architecture == "bert" else [
+        "input_ids", "attention_mask"]
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, model_input_names=input_names,
+                                   **{roles[role]: token for role, token in special.items()})

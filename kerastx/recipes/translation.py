@@ -1,0 +1,127 @@
+"""Translation (course chapter 7.4): source/target sentence pairs, BLEU with XLA generation.
+
+    python -m kerastx.recipes.translation                       # built-in: English->French UI strings
+    python -m kerastx.recipes.translation --config recipes/translation_tatoeba.yaml
+    python -m kerastx.recipes.translation --dataset kde4 --dataset_config en-fr --model Helsinki-NLP/opus-mt-en-fr
+
+Data: a hub dataset with a ``translation`` column ({"en": ..., "fr": ...}); jsonl/csv/tsv/parquet
+files with one column per language (or ``--source_column``/``--target_column``); an OPUS pair of
+line-aligned files (``--train_file corpus.en-fr`` for ``corpus.en-fr.en`` + ``corpus.en-fr.fr``);
+or a ManyThings/Tatoeba ``.txt`` file (``English<TAB>French`` per line).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from kerastx.cli import run_cli
+from kerastx.config import option
+from kerastx.errors import ConfigError, DataError
+from kerastx.recipes.seq2seq import Seq2SeqConfig, Seq2SeqRecipe
+
+
+@dataclasses.dataclass
+class TranslationConfig(Seq2SeqConfig):
+    source_lang: str = option("en", "Language code of the source side (a key of the translation column, a column name, or a file suffix).", "data")
+    target_lang: str = option("fr", "Language code of the target side; the built-in data takes any language with gettext catalogs.", "data")
+    source_column: str | None = option(None, "Column of the source text when it is not named after source_lang.", "data")
+    target_column: str | None = option(None, "Column of the target text when it is not named after target_lang.", "data")
+    source_lang_code: str | None = option(None, "Source language token of a multilingual tokenizer (e.g. en_XX for mBART).", "model")
+    target_lang_code: str | None = option(None, "Target language token of a multilingual tokenizer; generation is forced to start with it.", "model")
+
+    def validate(self, explicit: set[str]) -> None:
+        super().validate(explicit)
+        if self.source_lang == self.target_lang:
+            raise ConfigError(f"source_lang and target_lang are both {self.source_lang!r}")
+        if self.model.startswith("scratch:") and ({"source_lang_code", "target_lang_code"} & explicit):
+            raise ConfigError("options 'source_lang_code'/'target_lang_code' would be ignored: a scratch tokenizer "
+                              "has no language tokens")
+
+
+def _ui_translations(config):
+    from kerastx.data.ui_strings import ui_translation_dataset
+
+    return ui_translation_dataset(config.target_lang)
+
+
+class Translation(Seq2SeqRecipe):
+    name = "translation"
+    title = "Translation"
+    config_class = TranslationConfig
+    main_metric = "bleu"
+    metric_fn_name = "bleu_scores"
+    builtin_datasets = {"ui-translations": _ui_translations}
+
+    def read_file(self, config, path):
+        from kerastx.data.files import read_data_file
+        from kerastx.data.parallel import is_opus_pair, read_opus_pair, read_tab_pairs
+
+        if is_opus_pair(path, config.source_lang, config.target_lang):
+            return read_opus_pair(path, config.source_lang, config.target_lang)
+        if Path(path).suffix.lower() == ".txt":
+            return read_tab_pairs(path, config.source_lang, config.target_lang)
+        return read_data_file(path)
+
+    def held_out_group(self, config):
+        return config.source_column or config.source_lang  # alternative translations of a sentence stay together
+
+    def required_columns(self, config):
+        return [c for c in (config.source_column, config.target_column) if c]
+
+    def text_pairs(self, config, dataset, source):
+        columns = dataset.column_names
+        if config.source_column or config.target_column or "translation" not in columns:
+            names = (config.source_column or config.source_lang, config.target_column or config.target_lang)
+            missing = [name for name in names if name not in columns]
+            if missing:
+                raise DataError(f"{source.name}: no column '{missing[0]}' (columns: {', '.join(columns)}); name the "
+                                "columns with --source_column/--target_column, or give a 'translation' column")
+            return list(dataset[names[0]]), list(dataset[names[1]])
+        translations = list(dataset["translation"])
+        for row, pair in enumerate(translations):
+            if not isinstance(pair, dict) or config.source_lang not in pair or config.target_lang not in pair:
+                keys = ", ".join(pair) if isinstance(pair, dict) else type(pair).__name__
+                raise DataError(f"{source.where(row)}: the translation column has no '{config.source_lang}'/"
+                                f"'{config.target_lang}' pair (it has: {keys})")
+        return ([pair[config.source_lang] for pair in translations],
+                [pair[config.target_lang] for pair in translations])
+
+    def prepare(self, config, splits, tokenizer):
+        _set_language_codes(config, tokenizer)
+        return super().prepare(config, splits, tokenizer)
+
+    def generation_options(self, config, tokenizer):
+        options = super().generation_options(config, tokenizer)
+        if config.target_lang_code:
+            options.forced_bos_token_id = _token_id(tokenizer, config.target_lang_code, "target_lang_code")
+        return options
+
+
+def _set_language_codes(config, tokenizer) -> None:
+    """Multilingual tokenizers (mBART, M2M100, NLLB) frame each side with its language token."""
+    for attribute, code, name in (("src_lang", config.source_lang_code, "source_lang_code"),
+                                  ("tgt_lang", config.target_lang_code, "target_lang_code")):
+        if code:
+            _token_id(tokenizer, code, name)
+            if not hasattr(tokenizer, attribute):
+                raise ConfigError(f"option '{name}': the tokenizer ({type(tokenizer).__name__}) has no {attribute}")
+            setattr(tokenizer, attribute, code)
+
+
+def _token_id(tokenizer, token: str, option_name: str) -> int:
+    token_id = tokenizer.convert_tokens_to_ids(token)
+    if token_id is None or token_id == tokenizer.unk_token_id:
+        raise ConfigError(f"option '{option_name}': '{token}' is not a token of the tokenizer")
+    return token_id
+
+
+RECIPE = Translation()
+
+
+def main(argv=None):
+    return run_cli(RECIPE, argv)
+
+
+if __name__ == "__main__":
+    main()
