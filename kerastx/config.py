@@ -41,6 +41,7 @@ class RunConfig:
     # data
     dataset: str | None = option(None, "Hub dataset name (online), or a built-in dataset of the recipe.", "data")
     dataset_config: str | None = option(None, "Configuration name of the hub dataset (e.g. 'mrpc' for 'glue').", "data")
+    dataset_revision: str | None = option(None, "Branch, tag or commit of the hub dataset; 'refs/convert/parquet' reads the Hub's parquet conversion of a dataset that only has a loading script.", "data")
     train_file: str | None = option(None, "Local training file: .csv, .tsv, .json, .jsonl or .parquet.", "data")
     validation_file: str | None = option(None, "Local validation file (same formats). Without one, a seeded split of the training data is held out.", "data")
     validation_split: float = option(0.1, "Fraction of the training data held out for validation when no validation data is given.", "data")
@@ -91,6 +92,7 @@ class RunConfig:
             raise ConfigError(f"learning_rate must be positive, got {self.learning_rate}")
         _reject_unused(explicit, {
             "dataset_config": (self.dataset is not None, "it only applies to a hub dataset (--dataset)"),
+            "dataset_revision": (self.dataset is not None, "it only applies to a hub dataset (--dataset)"),
             "warmup_ratio": (self.warmup_steps is None, "warmup_steps is also set; give one of the two"),
             "tokenizer_algorithm": (self.model.startswith("scratch:"), "it only applies to a scratch model (--model scratch:...)"),
             "vocab_size": (self.model.startswith("scratch:"), "it only applies to a scratch model (--model scratch:...)"),

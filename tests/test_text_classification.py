@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from kerastx.recipes.text_classification import main
-from tests_helpers import as_flags, mrpc_files, TINY_TRAINING
+from tests_helpers import as_flags, mrpc_files, one_line_error, TINY_TRAINING
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +57,7 @@ def test_saved_model_loads_in_a_tf_pipeline_and_agrees_with_predict(mrpc_run):
 
 
 def run_failing(argv, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main(argv)
-    assert exit_info.value.code == 2
-    error = capsys.readouterr().err.strip()
-    assert error.count("\n") == 0, error
-    return error
+    return one_line_error(main, argv, capsys)
 
 
 @pytest.mark.parametrize("edit, message", [

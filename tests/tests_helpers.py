@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 # A scratch model small enough to train in seconds on 2 cores.
 TINY_TRAINING = {"model": "scratch:bert-tiny", "vocab_size": 600, "batch_size": 16, "max_length": 64,
                  "learning_rate": 1e-3, "pad_to_multiple_of": 16}
@@ -24,3 +26,13 @@ def as_flags(options: dict) -> list[str]:
     for key, value in options.items():
         flags += [f"--{key}"] + ([str(v) for v in value] if isinstance(value, list) else [str(value)])
     return flags
+
+
+def one_line_error(main, argv, capsys) -> str:
+    """The error ``main(argv)`` prints, checked to be one line with exit status 2."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0, error
+    return error

@@ -12,6 +12,17 @@ from kerastx.errors import DataError
 VALIDATION_NAMES = ("validation", "valid", "dev", "test")
 
 
+@dataclass(frozen=True)
+class SubsetSource(Source):
+    """Some rows of another source: errors still name the file line the row came from."""
+
+    parent: Source | None = None
+    rows: tuple[int, ...] = ()
+
+    def where(self, row: int) -> str:
+        return self.parent.where(self.rows[row])
+
+
 @dataclass
 class Splits:
     """The training and validation data of a run, with where each came from."""
@@ -56,7 +67,7 @@ def load_splits(config, builtin: dict[str, Callable] | None = None, read_file: C
         if name in builtin:
             loaded = builtin[name](config)
         else:
-            loaded = load_hub_dataset(name, config.dataset_config)
+            loaded = load_hub_dataset(name, config.dataset_config, config.dataset_revision)
         description = f"{name}/{config.dataset_config}" if config.dataset_config else name
         if "train" not in loaded:
             raise DataError(f"dataset '{description}' has no 'train' split (splits: {', '.join(loaded)})")
@@ -69,25 +80,29 @@ def load_splits(config, builtin: dict[str, Callable] | None = None, read_file: C
     if validation is None:
         if len(train) < 2:
             raise DataError(f"{train_source.name}: too few rows ({len(train)}) to hold out a validation split")
-        train, validation = hold_out(train, config.validation_split, config.seed, group_column)
-        validation_source = Source(f"{train_source.name} (held-out {config.validation_split:.0%})")
-        train_source = Source(f"{train_source.name} (rest)")
+        rest, held = held_out_rows(train, config.validation_split, config.seed, group_column)
+        validation, validation_source = train.select(held), SubsetSource(train_source.name, parent=train_source, rows=tuple(held))
+        train, train_source = train.select(rest), SubsetSource(train_source.name, parent=train_source, rows=tuple(rest))
+        description += f" ({config.validation_split:.0%} held out for validation)"
     return Splits(train, validation, train_source, validation_source, description)
 
 
-def hold_out(dataset, fraction: float, seed: int, group_column: str | None = None):
-    """(rest, held-out) with a seeded ``fraction`` of the rows, or of the distinct ``group_column`` values."""
-    if group_column is None or group_column not in dataset.column_names:
-        split = dataset.train_test_split(test_size=fraction, seed=seed)
-        return split["train"], split["test"]
+def held_out_rows(dataset, fraction: float, seed: int, group_column: str | None = None):
+    """``(rest, held_out)`` row numbers, in file order: a seeded ``fraction`` of the rows, or of the
+    distinct ``group_column`` values with all of their rows."""
     import numpy as np
 
-    keys = list(dict.fromkeys(dataset[group_column]))
-    count = min(max(1, round(fraction * len(keys))), len(keys) - 1)
-    held = {keys[i] for i in np.random.default_rng(seed).permutation(len(keys))[:count]}
-    in_held = [key in held for key in dataset[group_column]]
-    return (dataset.select([i for i, flag in enumerate(in_held) if not flag]),
-            dataset.select([i for i, flag in enumerate(in_held) if flag]))
+    rng = np.random.default_rng(seed)
+    if group_column is None or group_column not in dataset.column_names:
+        count = min(max(1, round(fraction * len(dataset))), len(dataset) - 1)
+        held = set(rng.permutation(len(dataset))[:count].tolist())
+        in_held = [row in held for row in range(len(dataset))]
+    else:
+        keys = list(dict.fromkeys(dataset[group_column]))
+        count = min(max(1, round(fraction * len(keys))), len(keys) - 1)
+        held = {keys[i] for i in rng.permutation(len(keys))[:count]}
+        in_held = [key in held for key in dataset[group_column]]
+    return ([row for row, flag in enumerate(in_held) if not flag], [row for row, flag in enumerate(in_held) if flag])
 
 
 def limit(dataset, max_samples: int | None, seed: int):

@@ -86,10 +86,14 @@ class BucketedGenerator:
         for start in range(0, len(order), self.batch_size):
             chosen = order[start:start + self.batch_size]
             input_ids, attention_mask = self._pad([sequences[i] for i in chosen])
-            generated = np.asarray(self._generate(input_ids, attention_mask))
+            generated = np.asarray(self.generate_padded(input_ids, attention_mask))
             for row, index in enumerate(chosen):
                 results[index] = generated[row]
         return results
+
+    def generate_padded(self, input_ids, attention_mask):
+        """Generated ids for one batch already padded to a fixed shape (a new shape compiles once)."""
+        return self._generate(input_ids, attention_mask)
 
     def _pad(self, batch: list[list[int]]):
         """A (batch_size, bucket) pair of arrays; missing rows repeat the first one and are discarded later."""

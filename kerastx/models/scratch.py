@@ -45,7 +45,10 @@ def _marian(layers, hidden, heads, vocab_size, ids, max_length, overrides):
                         encoder_attention_heads=heads, decoder_attention_heads=heads, encoder_ffn_dim=4 * hidden,
                         decoder_ffn_dim=4 * hidden, max_position_embeddings=max(512, max_length),
                         pad_token_id=ids["pad"], eos_token_id=ids["eos"], decoder_start_token_id=ids["pad"],
-                        share_encoder_decoder_embeddings=True, **overrides)
+                        scale_embedding=True, share_encoder_decoder_embeddings=True,
+                        # embeddings scaled by sqrt(d) then have unit variance, like the sinusoidal positions
+                        # they are added to (0.02 would leave token identity drowned by position)
+                        init_std=hidden ** -0.5, **overrides)
 
 
 def _bart(layers, hidden, heads, vocab_size, ids, max_length, overrides):
@@ -69,7 +72,8 @@ def _t5(layers, hidden, heads, vocab_size, ids, max_length, overrides):
 ARCHITECTURES = {
     "bert": Architecture({"pad": "[PAD]", "unk": "[UNK]", "cls": "[CLS]", "sep": "[SEP]", "mask": "[MASK]"},
                          "[CLS] $A [SEP]", "[CLS] $A [SEP] $B:1 [SEP]:1", _bert),
-    "marian": Architecture({"pad": "<pad>", "eos": "</s>", "unk": "<unk>"}, "$A </s>", None, _marian),
+    # eos first: id 0 is what MarianConfig's defaults (eos_token_id, forced_eos_token_id) expect
+    "marian": Architecture({"eos": "</s>", "unk": "<unk>", "pad": "<pad>"}, "$A </s>", None, _marian),
     "bart": Architecture({"bos": "<s>", "pad": "<pad>", "eos": "</s>", "unk": "<unk>", "mask": "<mask>"},
                          "<s> $A </s>", "<s> $A </s> </s> $B </s>", _bart),
     "t5": Architecture({"pad": "<pad>", "eos": "</s>", "unk": "<unk>"}, "$A </s>", "$A </s> $B </s>", _t5),

@@ -56,6 +56,7 @@ class Seq2SeqState:
 class Seq2SeqRecipe(Recipe):
     model_class = "TFAutoModelForSeq2SeqLM"
     metric_fn_name = ""  # a function of kerastx.metrics.generation: predictions, references -> {name: score}
+    multi_reference = False  # score each distinct source once, against all of its targets in the validation data
 
     def text_pairs(self, config, dataset, source) -> tuple[list, list]:
         """The (sources, targets) columns of one split, before checking."""
@@ -93,7 +94,14 @@ class Seq2SeqRecipe(Recipe):
             pairs[split] = datasets.Dataset.from_dict({"source": list(sources), "target": list(targets)})
         train = limit(pairs["train"], config.max_train_samples, config.seed)
         validation = limit(pairs["validation"], config.max_eval_samples, config.seed)
-        sample = limit(validation, config.generation_samples, config.seed)
+        if self.multi_reference:
+            from kerastx.data.parallel import group_references
+
+            sample = limit(group_references(validation, "source", "target"), config.generation_samples, config.seed)
+            references = list(sample["references"])
+        else:
+            sample = limit(validation, config.generation_samples, config.seed)
+            references = list(sample["target"])
 
         def tokenize(batch):
             encoded = tokenizer([config.source_prefix + text for text in batch["source"]], truncation=True,
@@ -105,7 +113,7 @@ class Seq2SeqRecipe(Recipe):
         tokenized = {split: dataset.map(tokenize, batched=True, remove_columns=["source", "target"],
                                         desc=f"Tokenizing {split}")
                      for split, dataset in (("train", train), ("validation", validation))}
-        sources, references = list(sample["source"]), list(sample["target"])
+        sources = list(sample["source"])
         baselines = self.baselines(config, sources, references)
         for name, value in baselines.items():
             print(f"[baseline] {name}={value:.4f} on the {len(sources)} generation examples", flush=True)
@@ -140,7 +148,7 @@ class Seq2SeqRecipe(Recipe):
     def show_predictions(self, config, model, tokenizer, prepared, splits, count):
         state = prepared.task_state
         shown = zip(state.sources, state.callback.predictions, state.references)
-        return [f"{source!r} -> {prediction!r}  [reference: {reference!r}]"
+        return [f"{source!r} -> {prediction!r}  [reference: {_first(reference)!r}]"
                 for source, prediction, reference in list(shown)[:count]]
 
     def predict(self, run_dir, config, inputs, options):
@@ -157,3 +165,8 @@ class Seq2SeqRecipe(Recipe):
                                       self.generation_options(run_config, tokenizer),
                                       prefix=run_config.source_prefix)
         return generator(inputs)
+
+
+def _first(reference):
+    """The first of a list of references (multi-reference translation), or the reference itself."""
+    return reference[0] if isinstance(reference, list) else reference

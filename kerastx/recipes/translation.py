@@ -7,7 +7,7 @@
 Data: a hub dataset with a ``translation`` column ({"en": ..., "fr": ...}); jsonl/csv/tsv/parquet
 files with one column per language (or ``--source_column``/``--target_column``); an OPUS pair of
 line-aligned files (``--train_file corpus.en-fr`` for ``corpus.en-fr.en`` + ``corpus.en-fr.fr``);
-or a ManyThings/Tatoeba ``.txt`` file (``English<TAB>French`` per line).
+or a ManyThings/Tatoeba ``.txt`` file (``English<TAB>French`` per line, for either direction).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class Translation(Seq2SeqRecipe):
     config_class = TranslationConfig
     main_metric = "bleu"
     metric_fn_name = "bleu_scores"
+    multi_reference = True  # Tatoeba-style data lists alternative translations of a sentence on separate rows
     builtin_datasets = {"ui-translations": _ui_translations}
 
     def read_file(self, config, path):
@@ -59,8 +60,10 @@ class Translation(Seq2SeqRecipe):
 
         if is_opus_pair(path, config.source_lang, config.target_lang):
             return read_opus_pair(path, config.source_lang, config.target_lang)
-        if Path(path).suffix.lower() == ".txt":
-            return read_tab_pairs(path, config.source_lang, config.target_lang)
+        if Path(path).suffix.lower() == ".txt":  # ManyThings/Tatoeba: English first, whichever way we translate
+            first, second = ((config.target_lang, config.source_lang) if config.target_lang == "en"
+                             else (config.source_lang, config.target_lang))
+            return read_tab_pairs(path, first, second)
         return read_data_file(path)
 
     def held_out_group(self, config):

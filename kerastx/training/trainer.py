@@ -18,7 +18,7 @@ from kerastx.report import model_card, plot_training_curves
 from kerastx.run_dir import RunDirectory
 from kerastx.training.keras import tf_keras
 from kerastx.training.optimizer import build_optimizer
-from kerastx.training.precision import set_precision
+from kerastx.training.precision import float32_logits, set_precision
 from kerastx.training.strategy import choose_strategy
 
 
@@ -29,6 +29,7 @@ class RunResult:
     evaluations: list[dict]
     train_samples_per_second: float
     wall_seconds: float
+    baselines: dict  # reference scores on the same evaluation data, e.g. lead-3 ROUGE; {} when none
 
 
 class StopAtStep(tf_keras.callbacks.Callback):
@@ -75,6 +76,7 @@ def run_recipe(recipe, config) -> RunResult:
             import transformers
 
             model = load_model(getattr(transformers, recipe.model_class), config, tokenizer, **prepared.model_overrides)
+            float32_logits(model)
             collator = recipe.collator(config, tokenizer, static=config.static_shapes, model=model)
             train_ds = build_tf_dataset(model, prepared.train, collator, config.batch_size, shuffle=True,
                                         seed=config.seed, group_by_length=config.group_by_length,
@@ -116,7 +118,7 @@ def run_recipe(recipe, config) -> RunResult:
             print(f"[example] {line}", flush=True)
     shown = "  ".join(f"{k}={v:.4f}" for k, v in final.items())
     print(f"[done] {shown}  ({samples_per_second:.1f} train samples/s, {wall / 60:.1f} min) -> {output_dir}", flush=True)
-    return RunResult(Path(output_dir), final, metrics.history, samples_per_second, wall)
+    return RunResult(Path(output_dir), final, metrics.history, samples_per_second, wall, prepared.baselines)
 
 
 def _callbacks(recipe, config, metrics, run) -> list:

@@ -1,0 +1,47 @@
+"""What the recipe benchmarks share: run a recipe's YAML config in a scratch directory and print one
+JSON line of results."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def rounded(values: dict) -> dict:
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()}
+
+
+def run_config(recipe, config: str, argv: list[str], keep_dir: str | None = None):
+    """``(RunResult, wall minutes)`` of ``recipe`` run with ``--config config`` plus ``argv`` flags.
+
+    The run directory is temporary unless ``keep_dir`` names one (e.g. to time generation on the model).
+    """
+    from kerastx.cli import run_cli
+
+    os.chdir(ROOT)  # the configs' data paths are relative to the repository
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        output_dir = keep_dir or f"{scratch}/run"
+        result = run_cli(recipe, ["--config", config, "--output_dir", output_dir, "--overwrite_output_dir", *argv])
+    return result, (time.perf_counter() - started) / 60
+
+
+def report(name: str, argv: list[str], result, minutes: float, **scores) -> None:
+    print(json.dumps({
+        "benchmark": name,
+        "args": argv,
+        **rounded(scores),
+        "train_samples_per_second": round(result.train_samples_per_second, 1),
+        "wall_minutes": round(minutes, 2),
+        "evaluations": [rounded(e) for e in result.evaluations],
+        "cpu_count": os.cpu_count(),
+    }))

@@ -1,0 +1,85 @@
+"""Generation speed: XLA-compiled, length-bucketed ``generate`` against eager ``generate`` on the same
+trained translation model and the same batch of Tatoeba sentences, greedy and beam 4, timed in the
+steady state after compilation; plus the compile time of each length bucket. Prints one JSON line.
+
+    .venv/bin/python benchmarks/translation.py --keep runs/tatoeba   # trains the model once
+    .venv/bin/python benchmarks/generation_speed.py runs/tatoeba [--batch_size 32] [--repeats 3]
+
+Target (issue 3): XLA >= 50x faster than eager on this CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from common import ROOT
+
+
+BUCKETS = [16, 32]
+
+
+def padded(sequences: list[list[int]], length: int, pad_id: int):
+    """``(input_ids, attention_mask)`` of ``sequences`` cut or padded to exactly ``length``."""
+    import numpy as np
+
+    input_ids = np.full((len(sequences), length), pad_id, dtype=np.int32)
+    for row, ids in enumerate(sequences):
+        input_ids[row, :min(length, len(ids))] = ids[:length]
+    return input_ids, (input_ids != pad_id).astype(np.int32)
+
+
+def timed(call, repeats: int) -> float:
+    """Mean seconds of ``call()`` over ``repeats`` calls."""
+    started = time.perf_counter()
+    for _ in range(repeats):
+        call()
+    return (time.perf_counter() - started) / repeats
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", help="A translation run directory (see benchmarks/translation.py --keep).")
+    parser.add_argument("--batch_size", type=int, default=32)
+    parser.add_argument("--max_new_tokens", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    import kerastx  # noqa: F401  (Keras 2 before TensorFlow)
+    from transformers import AutoTokenizer, TFAutoModelForSeq2SeqLM
+
+    from kerastx.data.parallel import read_tab_pairs
+    from kerastx.generation.bucketed import BucketedGenerator, GenerationOptions
+
+    model = TFAutoModelForSeq2SeqLM.from_pretrained(args.run_dir)
+    tokenizer = AutoTokenizer.from_pretrained(args.run_dir)
+    pairs, _ = read_tab_pairs(ROOT.parent / "shared/data/en_fr/tatoeba/fra.txt", "en", "fr")
+    sentences = list(pairs.shuffle(seed=0).select(range(args.batch_size))["en"])
+    encoded = tokenizer(sentences, truncation=True, max_length=32)["input_ids"]
+
+    results = {}
+    for name, beams in (("greedy", 1), ("beam4", 4)):
+        options = GenerationOptions(max_new_tokens=args.max_new_tokens, num_beams=beams)
+        generator = BucketedGenerator(model, tokenizer, BUCKETS, args.batch_size, options)
+        compile_seconds, xla_seconds = {}, {}
+        for bucket in BUCKETS:
+            batch = padded(encoded, bucket, tokenizer.pad_token_id)
+            first = timed(lambda: generator.generate_padded(*batch), 1)
+            xla_seconds[bucket] = timed(lambda: generator.generate_padded(*batch), args.repeats)
+            compile_seconds[bucket] = round(first - xla_seconds[bucket], 2)
+        settings = {"max_new_tokens": args.max_new_tokens, "num_beams": beams, "do_sample": False}
+        input_ids, attention_mask = padded(encoded, BUCKETS[-1], tokenizer.pad_token_id)
+        eager = timed(lambda: model.generate(input_ids=input_ids, attention_mask=attention_mask, **settings), 1)
+        results[name] = {"xla_seconds": round(xla_seconds[BUCKETS[-1]], 4), "eager_seconds": round(eager, 3),
+                         "speedup": round(eager / xla_seconds[BUCKETS[-1]], 1),
+                         "compile_seconds_by_bucket": compile_seconds, "compilations": generator.compilations}
+    print(json.dumps({"benchmark": "generation_speed", "run_dir": args.run_dir, "batch_size": args.batch_size,
+                      "input_length": BUCKETS[-1], "max_new_tokens": args.max_new_tokens, **results,
+                      "cpu_count": os.cpu_count()}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
