@@ -64,6 +64,7 @@ def test_wrong_type_and_choice(tmp_path):
 
 @pytest.mark.parametrize("argv, message", [
     (["--dataset_config", "mrpc", "--train_file", "x.csv"], "'dataset_config' would be ignored"),
+    (["--dataset_revision", "refs/convert/parquet", "--train_file", "x.csv"], "'dataset_revision' would be ignored"),
     (["--warmup_steps", "10", "--warmup_ratio", "0.1"], "'warmup_ratio' would be ignored"),
     (["--vocab_size", "100"], "'vocab_size' would be ignored: it only applies to a scratch model"),
     (["--static_shapes", "--pad_to_multiple_of", "8"], "'pad_to_multiple_of' would be ignored"),
