@@ -55,8 +55,9 @@ def is_summary_dirs(path: str | Path) -> bool:
 def read_summary_dirs(path: str | Path):
     """Read article/summary pairs; returns ``(dataset, source)`` sorted by ``id``.
 
-    Columns: ``document`` (the headline as its first sentence, then the paragraphs, whitespace
-    collapsed to single spaces), ``summary`` (with sentence spaces restored), ``title`` (the headline),
+    Columns: ``document`` (the article's paragraphs after the headline, whitespace collapsed to single
+    spaces: what the summaries copy sentences from, so lead-3 is the article's first three sentences,
+    not the headline and two), ``summary`` (with sentence spaces restored), ``title`` (the headline),
     ``category`` and ``id`` (``<category>/<name>``, e.g. ``business/001``).
     """
     import datasets
@@ -123,11 +124,9 @@ def _check_paired(root: Path, have: dict, other: dict, folder: str, other_folder
 
 
 def _article(file: Path) -> tuple[str, str]:
-    """(headline, document): the headline, ending as a sentence, then the paragraphs, on one line."""
+    """(headline, document): the first line, then the paragraphs after it on one line."""
     lines = [line.strip() for line in _read_text(file).splitlines() if line.strip()]
-    title = " ".join(lines[0].split())
-    first = title if title[-1] in ".?!" else f"{title}."
-    return title, " ".join([first] + " ".join(lines[1:]).split())
+    return " ".join(lines[0].split()), " ".join(" ".join(lines[1:]).split())
 
 
 def _read_text(file: Path) -> str:
