@@ -20,12 +20,17 @@ def rounded(values: dict) -> dict:
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()}
 
 
-def run_config(recipe, config: str, argv: list[str], keep_dir: str | None = None):
+def run_config(recipe, config: str, argv: list[str]):
     """``(RunResult, wall minutes)`` of ``recipe`` run with ``--config config`` plus ``argv`` flags.
 
-    The run directory is temporary unless ``keep_dir`` names one (e.g. to time generation on the model).
+    The run directory is temporary unless ``argv`` starts with ``--keep DIR`` (e.g. to time generation
+    on the model or read its summaries).
     """
     from kerastx.cli import run_cli
+
+    keep_dir = None
+    if argv[:1] == ["--keep"]:
+        keep_dir, argv = argv[1], argv[2:]
 
     os.chdir(ROOT)  # the configs' data paths are relative to the repository
     started = time.perf_counter()

@@ -1,7 +1,7 @@
 """Summarization benchmark: BBC News Summary from scratch (recipes/summarization_bbc.yaml), ROUGE of
 the model's summaries beside the lead-3 baseline on the same held-out articles. Prints one JSON line.
 
-    .venv/bin/python benchmarks/summarization.py [extra recipe flags...]
+    .venv/bin/python benchmarks/summarization.py [--keep runs/bbc] [extra recipe flags...]
 
 Target (issue 3): beat lead-3 on ROUGE-L.
 """

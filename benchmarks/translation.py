@@ -17,10 +17,7 @@ from common import report, run_config
 def main(argv: list[str]) -> None:
     from kerastx.recipes.translation import RECIPE
 
-    keep = None
-    if argv[:1] == ["--keep"]:
-        keep, argv = argv[1], argv[2:]
-    result, minutes = run_config(RECIPE, "recipes/translation_tatoeba.yaml", argv, keep_dir=keep)
+    result, minutes = run_config(RECIPE, "recipes/translation_tatoeba.yaml", argv)
     before = result.evaluations[0]
     report("translation_tatoeba", argv, result, minutes, bleu=result.metrics["val_bleu"],
            chrf=result.metrics["val_chrf"], bleu_before_training=before["val_bleu"])
