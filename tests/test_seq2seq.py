@@ -4,7 +4,6 @@
 import json
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -256,24 +255,6 @@ def test_summarization_fit_reports_lead3_beside_the_model(tmp_path, shared_data)
     printed = subprocess.run([sys.executable, "-m", "kerastx.predict", str(out), "--file", str(documents)],
                              capture_output=True, text=True, check=True).stdout
     assert printed.count("\n") == 1
-
-
-def test_denoising_examples_pair_noised_documents_with_the_documents(tmp_path):
-    import datasets
-
-    from kerastx.config import parse_config
-
-    config, _ = parse_config(summarization.SummarizationConfig, ["--denoising_examples", "2"], "test", "test")
-    documents = [f"Document {n} says that sales rose by {n} percent in the year to March, the company said." for n in range(3)]
-    train = datasets.Dataset.from_dict({"source": documents, "target": ["Sales rose."] * 3})
-    tokenizer = SimpleNamespace(special_tokens_map={"mask_token": "<mask>"}, unk_token="<unk>")
-    extra = summarization.RECIPE.extra_training_pairs(config, train, tokenizer)
-    assert sorted(extra["target"]) == sorted(documents * 2)
-    for noised, document in zip(extra["source"], extra["target"]):
-        assert "<mask>" in noised and noised != document
-        assert set(noised.split()) - {"<mask>"} <= set(document.split())
-    config, _ = parse_config(summarization.SummarizationConfig, [], "test", "test")
-    assert summarization.RECIPE.extra_training_pairs(config, train, tokenizer) is None
 
 
 def _bbc_validation(shared_data, count):

@@ -73,10 +73,6 @@ class Seq2SeqRecipe(Recipe):
         """Scores of a trivial system on the generation sample, reported beside the model's."""
         return {}
 
-    def extra_training_pairs(self, config, train, tokenizer):
-        """More (source, target) training pairs made from ``train``'s; none by default."""
-        return None
-
     def training_texts(self, config, splits):
         sources, targets = self.text_pairs(config, splits.train, splits.train_source)
         yield from (str(text) for text in sources)
@@ -97,9 +93,6 @@ class Seq2SeqRecipe(Recipe):
                         raise DataError(f"{source.where(row)}: the {side} text is empty or not text ({value!r})")
             pairs[split] = datasets.Dataset.from_dict({"source": list(sources), "target": list(targets)})
         train = limit(pairs["train"], config.max_train_samples, config.seed)
-        extra = self.extra_training_pairs(config, train, tokenizer)
-        if extra is not None:
-            train = datasets.concatenate_datasets([train, extra]).shuffle(seed=config.seed)
         validation = limit(pairs["validation"], config.max_eval_samples, config.seed)
         if self.multi_reference:
             from kerastx.data.parallel import group_references

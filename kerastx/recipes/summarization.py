@@ -16,7 +16,6 @@ from pathlib import Path
 
 from kerastx.cli import run_cli
 from kerastx.config import option
-from kerastx.errors import ConfigError
 from kerastx.recipes.seq2seq import Seq2SeqConfig, Seq2SeqRecipe
 
 
@@ -26,12 +25,6 @@ class SummarizationConfig(Seq2SeqConfig):
     text_column: str = option("document", "Column of the documents to summarize.", "data")
     summary_column: str = option("summary", "Column of the reference summaries.", "data")
     max_length: int = option(512, "Truncate documents to this many tokens.", "data")
-    denoising_examples: int = option(0, "Add this many denoising examples per training document (about 30% of its words hidden in spans -> the document, BART-style text infilling); they teach a from-scratch model to copy from its source. 0 = off.", "training")
-
-    def validate(self, explicit: set[str]) -> None:
-        super().validate(explicit)
-        if self.denoising_examples < 0:
-            raise ConfigError(f"denoising_examples must be 0 (off) or positive, got {self.denoising_examples}")
 
 
 class Summarization(Seq2SeqRecipe):
@@ -54,20 +47,6 @@ class Summarization(Seq2SeqRecipe):
 
     def text_pairs(self, config, dataset, source):  # the columns were checked by required_columns
         return list(dataset[config.text_column]), list(dataset[config.summary_column])
-
-    def extra_training_pairs(self, config, train, tokenizer):
-        import datasets
-        import numpy as np
-
-        from kerastx.data.noising import mask_spans
-
-        if not config.denoising_examples:
-            return None
-        rng = np.random.default_rng(config.seed)
-        mask = tokenizer.special_tokens_map.get("mask_token", tokenizer.unk_token)
-        documents = [document for document in train["source"] for _ in range(config.denoising_examples)]
-        return datasets.Dataset.from_dict({"source": [mask_spans(document, mask, rng) for document in documents],
-                                           "target": documents})
 
     def baselines(self, config, sources, references):
         from kerastx.metrics.generation import lead_sentences, rouge_scores
