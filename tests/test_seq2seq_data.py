@@ -179,22 +179,6 @@ def test_sentence_spacing_leaves_initials_and_takes_quotes_from_the_article():
         "The Zafi.D virus spread. It hid."
 
 
-def test_masked_spans_hide_about_30_percent_of_words_and_keep_the_rest_in_order(bbc):
-    import numpy as np
-
-    from kerastx.data.noising import mask_spans
-
-    document = bbc[0][0]["document"]
-    words = document.split()
-    noised = mask_spans(document, "<unk>", np.random.default_rng(0))
-    assert noised == mask_spans(document, "<unk>", np.random.default_rng(0))
-    kept = [word for word in noised.split() if word != "<unk>"]
-    assert 0.6 * len(words) <= len(kept) <= 0.8 * len(words)
-    remaining = iter(words)
-    assert all(word in remaining for word in kept)  # a subsequence: nothing reordered or invented
-    assert 5 <= noised.split().count("<unk>") < len(words) - len(kept)  # spans, not single words
-
-
 def test_summary_folder_may_be_the_inner_folder_or_its_parent(tmp_path):
     _bbc_pair(tmp_path, "tech/001", "Chips get faster\n\nIntel said so.\n", "Intel said so.")
     assert is_summary_dirs(tmp_path) and is_summary_dirs(tmp_path / "BBC News Summary")
