@@ -39,6 +39,10 @@ def test_each_format_reads_the_same_rows(tmp_path, suffix):
 def test_missing_empty_and_unsupported_files(tmp_path):
     with pytest.raises(DataError, match="nope.csv: no such file"):
         read_data_file(tmp_path / "nope.csv")
+    with pytest.raises(DataError, match="news_folder: no such file"):  # not "unsupported file type ''"
+        read_data_file(tmp_path / "news_folder")
+    with pytest.raises(DataError, match=f"{tmp_path}: a folder, not a data file"):
+        read_data_file(tmp_path)
     (tmp_path / "empty.tsv").write_text("")
     with pytest.raises(DataError, match="empty.tsv: the file is empty"):
         read_data_file(tmp_path / "empty.tsv")

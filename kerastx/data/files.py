@@ -36,11 +36,13 @@ def read_data_file(path: str | Path):
     import pandas as pd
 
     file = Path(path)
+    if not file.exists():
+        raise DataError(f"{path}: no such file")
+    if file.is_dir():
+        raise DataError(f"{path}: a folder, not a data file (use one of {', '.join(FORMATS)})")
     fmt = FORMATS.get(file.suffix.lower())
     if fmt is None:
         raise DataError(f"{path}: unsupported file type '{file.suffix}' (use one of {', '.join(FORMATS)})")
-    if not file.is_file():
-        raise DataError(f"{path}: no such file")
     if file.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty")
     try:
