@@ -23,16 +23,6 @@ from common import ROOT
 BUCKETS = [16, 32]
 
 
-def padded(sequences: list[list[int]], length: int, pad_id: int):
-    """``(input_ids, attention_mask)`` of ``sequences`` cut or padded to exactly ``length``."""
-    import numpy as np
-
-    input_ids = np.full((len(sequences), length), pad_id, dtype=np.int32)
-    for row, ids in enumerate(sequences):
-        input_ids[row, :min(length, len(ids))] = ids[:length]
-    return input_ids, (input_ids != pad_id).astype(np.int32)
-
-
 def timed(call, repeats: int) -> float:
     """Mean seconds of ``call()`` over ``repeats`` calls."""
     started = time.perf_counter()
@@ -52,12 +42,12 @@ def measure(model, tokenizer, sentences: list[str], max_new_tokens: int, repeats
         generator = BucketedGenerator(model, tokenizer, BUCKETS, len(sentences), options)
         compile_seconds, xla_seconds = {}, {}
         for bucket in BUCKETS:
-            batch = padded(encoded, bucket, tokenizer.pad_token_id)
+            batch = generator.pad(encoded, bucket)
             first = timed(lambda: generator.generate_padded(*batch), 1)
             xla_seconds[bucket] = timed(lambda: generator.generate_padded(*batch), repeats)
             compile_seconds[bucket] = round(first - xla_seconds[bucket], 2)
         settings = {"max_new_tokens": max_new_tokens, "num_beams": beams, "do_sample": False}
-        input_ids, attention_mask = padded(encoded, BUCKETS[-1], tokenizer.pad_token_id)
+        input_ids, attention_mask = generator.pad(encoded, BUCKETS[-1])
         model.generate(input_ids=input_ids, attention_mask=attention_mask, **{**settings, "max_new_tokens": 2})
         eager = timed(lambda: model.generate(input_ids=input_ids, attention_mask=attention_mask, **settings), 1)
         results[name] = {"xla_seconds": round(xla_seconds[BUCKETS[-1]], 4), "eager_seconds": round(eager, 3),

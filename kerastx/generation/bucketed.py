@@ -85,7 +85,7 @@ class BucketedGenerator:
         results: list[np.ndarray | None] = [None] * len(sequences)
         for start in range(0, len(order), self.batch_size):
             chosen = order[start:start + self.batch_size]
-            input_ids, attention_mask = self._pad([sequences[i] for i in chosen])
+            input_ids, attention_mask = self.pad([sequences[i] for i in chosen])
             generated = np.asarray(self.generate_padded(input_ids, attention_mask))
             for row, index in enumerate(chosen):
                 results[index] = generated[row]
@@ -95,14 +95,18 @@ class BucketedGenerator:
         """Generated ids for one batch already padded to a fixed shape (a new shape compiles once)."""
         return self._generate(input_ids, attention_mask)
 
-    def _pad(self, batch: list[list[int]]):
-        """A (batch_size, bucket) pair of arrays; missing rows repeat the first one and are discarded later."""
-        longest = max(len(ids) for ids in batch)
-        bucket = next(b for b in self.buckets if b >= longest)
+    def pad(self, batch: list[list[int]], bucket: int | None = None):
+        """A (batch_size, bucket) pair of arrays (input ids, attention mask) for `generate_padded`.
+
+        The bucket is the smallest that fits the longest sequence unless given, in which case longer
+        sequences are cut to it. Missing rows repeat the first one and are discarded later.
+        """
+        bucket = bucket or next(b for b in self.buckets if b >= max(len(ids) for ids in batch))
         rows = batch + [batch[0]] * (self.batch_size - len(batch))
         input_ids = np.full((self.batch_size, bucket), self.tokenizer.pad_token_id, dtype=np.int32)
         attention_mask = np.zeros((self.batch_size, bucket), dtype=np.int32)
         for row, ids in enumerate(rows):
-            input_ids[row, :len(ids)] = ids
-            attention_mask[row, :len(ids)] = 1
+            kept = ids[:bucket]
+            input_ids[row, :len(kept)] = kept
+            attention_mask[row, :len(kept)] = 1
         return input_ids, attention_mask
