@@ -92,16 +92,12 @@ def held_out_rows(dataset, fraction: float, seed: int, group_column: str | None 
     distinct ``group_column`` values with all of their rows."""
     import numpy as np
 
-    rng = np.random.default_rng(seed)
-    if group_column is None or group_column not in dataset.column_names:
-        count = min(max(1, round(fraction * len(dataset))), len(dataset) - 1)
-        held = set(rng.permutation(len(dataset))[:count].tolist())
-        in_held = [row in held for row in range(len(dataset))]
-    else:
-        keys = list(dict.fromkeys(dataset[group_column]))
-        count = min(max(1, round(fraction * len(keys))), len(keys) - 1)
-        held = {keys[i] for i in rng.permutation(len(keys))[:count]}
-        in_held = [key in held for key in dataset[group_column]]
+    grouped = group_column is not None and group_column in dataset.column_names
+    row_keys = list(dataset[group_column]) if grouped else list(range(len(dataset)))  # ungrouped: each row alone
+    keys = list(dict.fromkeys(row_keys))
+    count = min(max(1, round(fraction * len(keys))), len(keys) - 1)
+    held = {keys[i] for i in np.random.default_rng(seed).permutation(len(keys))[:count]}
+    in_held = [key in held for key in row_keys]
     return ([row for row, flag in enumerate(in_held) if not flag], [row for row, flag in enumerate(in_held) if flag])
 
 
