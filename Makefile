@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/translation.py --keep runs/bench_tatoeba
 	$(PY) benchmarks/generation_speed.py runs/bench_tatoeba
 	$(PY) benchmarks/summarization.py
+	$(PY) benchmarks/summarization.py --extractive
 
 clean:
 	rm -rf $(VENV) runs

@@ -68,3 +68,54 @@ class RougeCallback(GenerationMetricsCallback):
         from kerastx.metrics.generation import rouge_scores
 
         super().__init__(sources, references, tokenizer, rouge_scores, buckets, **kwargs)
+
+
+class ExtractiveRougeCallback(EvaluationCallback):
+    """ROUGE of extractive summaries (``val_rouge1``... ``val_rougeLsum``), ``val_sentence_f1`` of the picked
+    sentences against the oracle's labels, and ``val_sentences``, the mean number picked per summary.
+
+    ``documents`` are lists of sentences; the model is a token classifier trained on
+    ``kerastx.data.extractive.sentence_inputs``.
+
+    Example::
+
+        sentences = [split_sentences(doc) for doc in documents]
+        labels = [oracle_labels(s, summary) for s, summary in zip(sentences, summaries)]
+        rouge = ExtractiveRougeCallback(sentences, summaries, labels, tokenizer, max_length=512)
+        model.fit(train_ds, epochs=2, callbacks=[rouge, tf_keras.callbacks.EarlyStopping("val_rougeL", mode="max")])
+    """
+
+    def __init__(self, documents: list[list[str]], references: list[str], labels: list[list[int]], tokenizer,
+                 max_length: int, threshold: float | None = None, max_sentences: int | None = None, batch_size: int = 16,
+                 every_steps: int | None = None, evaluate_at_start: bool = False, verbose: bool = True):
+        from kerastx.metrics.generation import rouge_scores
+
+        super().__init__(None, metric_fn=rouge_scores, output_fn=None, every_steps=every_steps, verbose=verbose,
+                         evaluate_at_start=evaluate_at_start)
+        self.documents = documents
+        self.references = references
+        self.labels = labels
+        self.tokenizer = tokenizer
+        self.settings = {"max_length": max_length, "threshold": threshold, "max_sentences": max_sentences,
+                         "batch_size": batch_size}
+        self.predictions: list[str] = []  # of the latest evaluation
+        self._scorer = None
+
+    def evaluate(self) -> dict[str, float]:
+        import numpy as np
+
+        from kerastx.data.extractive import pick_sentences
+        from kerastx.generation.extractive import SentenceScorer
+        from kerastx.metrics.classification import classification_metrics
+
+        if self._scorer is None or self._scorer.model is not self.model:
+            self._scorer = SentenceScorer(self.model, self.tokenizer, **self.settings)
+        picked = [pick_sentences(scores, self._scorer.threshold, self._scorer.max_sentences)
+                  for scores in self._scorer(self.documents)]
+        self.predictions = [" ".join(sentences[i] for i in chosen) for sentences, chosen in zip(self.documents, picked)]
+        results = self.metric_fn(self.predictions, self.references)
+        predicted = np.concatenate([np.isin(np.arange(len(labels)), chosen) for labels, chosen in zip(self.labels, picked)])
+        truth = np.concatenate([np.asarray(labels, dtype=int) for labels in self.labels])
+        results["sentence_f1"] = classification_metrics(predicted.astype(int), truth, 2)["f1"]
+        results["sentences"] = float(np.mean([len(chosen) for chosen in picked]))
+        return {f"{self.prefix}{name}": float(value) for name, value in results.items()}

@@ -20,19 +20,24 @@ from kerastx.recipes.seq2seq import Seq2SeqConfig, Seq2SeqRecipe
 
 
 @dataclasses.dataclass
-class SummarizationConfig(Seq2SeqConfig):
-    model: str = option("scratch:marian-mini", "Hub id (e.g. t5-small, with --source_prefix 'summarize: '), local Hugging Face directory, or 'scratch:<architecture>-<size>' with architecture marian, bart or t5 and size tiny, mini, small or base (trained from scratch with a tokenizer trained on the data).", "model")
+class SummaryColumns:
+    """The data options of every summarization recipe."""
+
     text_column: str = option("document", "Column of the documents to summarize.", "data")
     summary_column: str = option("summary", "Column of the reference summaries.", "data")
     max_length: int = option(512, "Truncate documents to this many tokens.", "data")
 
 
-class Summarization(Seq2SeqRecipe):
-    name = "summarization"
-    title = "Summarization"
-    config_class = SummarizationConfig
+@dataclasses.dataclass
+class SummarizationConfig(SummaryColumns, Seq2SeqConfig):
+    model: str = option("scratch:marian-mini", "Hub id (e.g. t5-small, with --source_prefix 'summarize: '), local Hugging Face directory, or 'scratch:<architecture>-<size>' with architecture marian, bart or t5 and size tiny, mini, small or base (trained from scratch with a tokenizer trained on the data).", "model")
+
+
+class DocumentSummaryData:
+    """Reading and checking document/summary pairs, and the lead-3 baseline: what every summarization
+    recipe shares (mixed into a Recipe)."""
+
     main_metric = "rougeL"
-    metric_fn_name = "rouge_scores"
 
     def read_file(self, config, path):
         from kerastx.data.files import read_data_file
@@ -53,6 +58,13 @@ class Summarization(Seq2SeqRecipe):
 
         lead3 = rouge_scores([lead_sentences(document, 3) for document in sources], references)
         return {f"lead3_{name}": value for name, value in lead3.items()}
+
+
+class Summarization(DocumentSummaryData, Seq2SeqRecipe):
+    name = "summarization"
+    title = "Summarization"
+    config_class = SummarizationConfig
+    metric_fn_name = "rouge_scores"
 
 
 RECIPE = Summarization()
