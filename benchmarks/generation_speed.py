@@ -1,7 +1,7 @@
 """Generation speed: XLA-compiled, length-bucketed ``generate`` against eager ``generate`` on the same
 trained translation model and the same batch of Tatoeba sentences, greedy and beam 4, timed in the
-steady state (after compilation, and after a short warm-up call of eager ``generate``); plus the
-compile time of each length bucket. Prints one JSON line.
+steady state (after compilation, and after a short warm-up call of eager ``generate``), both averaged
+over ``--repeats`` calls; plus the compile time of each length bucket. Prints one JSON line.
 
     .venv/bin/python benchmarks/translation.py --keep runs/tatoeba   # trains the model once
     .venv/bin/python benchmarks/generation_speed.py runs/tatoeba [--batch_sizes 1 4 32] [--repeats 3]
@@ -49,7 +49,7 @@ def measure(model, tokenizer, sentences: list[str], max_new_tokens: int, repeats
         settings = {"max_new_tokens": max_new_tokens, "num_beams": beams, "do_sample": False}
         input_ids, attention_mask = generator.pad(encoded, BUCKETS[-1])
         model.generate(input_ids=input_ids, attention_mask=attention_mask, **{**settings, "max_new_tokens": 2})
-        eager = timed(lambda: model.generate(input_ids=input_ids, attention_mask=attention_mask, **settings), 1)
+        eager = timed(lambda: model.generate(input_ids=input_ids, attention_mask=attention_mask, **settings), repeats)
         results[name] = {"xla_seconds": round(xla_seconds[BUCKETS[-1]], 4), "eager_seconds": round(eager, 3),
                          "speedup": round(eager / xla_seconds[BUCKETS[-1]], 1),
                          "compile_seconds_by_bucket": compile_seconds, "compilations": generator.compilations}

@@ -36,6 +36,16 @@ def classify(model, tokenizer, texts, pairs=None, max_length: int = 128, batch_s
     return results
 
 
+def load_trained(run_dir, model_class: str):
+    """``(tokenizer, model)`` saved in a run directory; ``model_class`` names a transformers TF auto class.
+    Transformers' loading notes are silenced, so that only predictions reach the output."""
+    import transformers
+    from transformers import AutoTokenizer
+
+    transformers.logging.set_verbosity_error()
+    return AutoTokenizer.from_pretrained(str(run_dir)), getattr(transformers, model_class).from_pretrained(str(run_dir))
+
+
 def read_inputs(texts: list[str], file: str | None) -> list[str]:
     inputs = list(texts)
     if file:

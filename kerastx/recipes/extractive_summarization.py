@@ -129,16 +129,12 @@ class ExtractiveSummarization(DocumentSummaryData, Recipe):
                 for sentences, summary, reference in list(shown)[:count]]
 
     def predict(self, run_dir, config, inputs, options):
-        import transformers
-        from transformers import AutoTokenizer, TFAutoModelForTokenClassification
-
         from kerastx.config import parse_saved_config
         from kerastx.generation.extractive import SentenceScorer
+        from kerastx.predict import load_trained
 
         run_config = parse_saved_config(self.config_class, config)
-        transformers.logging.set_verbosity_error()
-        tokenizer = AutoTokenizer.from_pretrained(str(run_dir))
-        model = TFAutoModelForTokenClassification.from_pretrained(str(run_dir))
+        tokenizer, model = load_trained(run_dir, self.model_class)
         scorer = SentenceScorer(model, tokenizer, run_config.max_length, threshold=run_config.threshold,
                                 max_sentences=run_config.max_sentences)
         return scorer.summarize(inputs)

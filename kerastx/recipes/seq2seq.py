@@ -152,16 +152,12 @@ class Seq2SeqRecipe(Recipe):
                 for source, prediction, reference in list(shown)[:count]]
 
     def predict(self, run_dir, config, inputs, options):
-        import transformers
-        from transformers import AutoTokenizer, TFAutoModelForSeq2SeqLM
-
         from kerastx.config import parse_saved_config
         from kerastx.generation.bucketed import BucketedGenerator, length_buckets
+        from kerastx.predict import load_trained
 
         run_config = parse_saved_config(self.config_class, config)
-        transformers.logging.set_verbosity_error()  # only the translations on stdout/stderr, not loading notes
-        tokenizer = AutoTokenizer.from_pretrained(str(run_dir))
-        model = TFAutoModelForSeq2SeqLM.from_pretrained(str(run_dir))
+        tokenizer, model = load_trained(run_dir, self.model_class)
         generator = BucketedGenerator(model, tokenizer, length_buckets(run_config.max_length),
                                       min(run_config.generation_batch_size, len(inputs)),
                                       self.generation_options(run_config, tokenizer),
