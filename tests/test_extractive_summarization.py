@@ -131,3 +131,15 @@ def test_bad_options_are_one_line_errors(tmp_path, capsys, flags, message):
                                                            str(tmp_path / "out"), "--model", "scratch:bert-tiny", "--vocab_size", "100", *flags], capsys)
     assert message in error
     assert not (tmp_path / "out").exists()
+
+
+def test_an_empty_summary_names_its_file_line(tmp_path, capsys):
+    rows = [{"document": "One sentence here. Another one there.", "summary": "One sentence here."}] * 6
+    rows.append({"document": "A third text. With two sentences.", "summary": " "})
+    (tmp_path / "news.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    error = one_line_error(extractive_summarization.main, ["--train_file", str(tmp_path / "news.jsonl"), "--validation_file",
+                                                           str(tmp_path / "news.jsonl"), "--model", "scratch:bert-tiny",
+                                                           "--vocab_size", "100", "--output_dir", str(tmp_path / "out")],
+                           capsys)
+    assert "news.jsonl line 7: column 'summary' is empty or not text" in error
+    assert not (tmp_path / "out").exists()

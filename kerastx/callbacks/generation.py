@@ -104,14 +104,12 @@ class ExtractiveRougeCallback(EvaluationCallback):
     def evaluate(self) -> dict[str, float]:
         import numpy as np
 
-        from kerastx.data.extractive import pick_sentences
         from kerastx.generation.extractive import SentenceScorer
         from kerastx.metrics.classification import classification_metrics
 
         if self._scorer is None or self._scorer.model is not self.model:
             self._scorer = SentenceScorer(self.model, self.tokenizer, **self.settings)
-        picked = [pick_sentences(scores, self._scorer.threshold, self._scorer.max_sentences)
-                  for scores in self._scorer(self.documents)]
+        picked = self._scorer.pick(self.documents)
         self.predictions = [" ".join(sentences[i] for i in chosen) for sentences, chosen in zip(self.documents, picked)]
         results = self.metric_fn(self.predictions, self.references)
         predicted = np.concatenate([np.isin(np.arange(len(labels)), chosen) for labels, chosen in zip(self.labels, picked)])

@@ -78,21 +78,20 @@ def sentence_inputs(tokenizer, sentences: list[str], labels: list[int] | None, m
     segments = "token_type_ids" in tokenizer.model_input_names
     rows: list[dict] = []
     current: dict | None = None
+    in_row = 0  # sentences already in the current row: the next one's segment is in_row % 2
     for index, ids in enumerate(tokenizer(sentences, add_special_tokens=False, verbose=False)["input_ids"]):
         piece = [cls] + ids[:max_length - 2] + [sep]
         if current is None or len(current["input_ids"]) + len(piece) > max_length:
-            current = {"input_ids": [], "labels": [], "sentences": 0}
-            if segments:
-                current["token_type_ids"] = []
+            current = {"input_ids": [], "labels": [], **({"token_type_ids": []} if segments else {})}
             rows.append(current)
+            in_row = 0
         current["input_ids"] += piece
         label = labels[index] if labels is not None else -100
         current["labels"] += [-100] + [label] * (len(piece) - 2) + [-100]
         if segments:
-            current["token_type_ids"] += [current["sentences"] % 2] * len(piece)
-        current["sentences"] += 1
+            current["token_type_ids"] += [in_row % 2] * len(piece)
+        in_row += 1
     for row in rows:
-        del row["sentences"]
         row["attention_mask"] = [1] * len(row["input_ids"])
     return rows
 

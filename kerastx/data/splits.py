@@ -44,6 +44,14 @@ class Splits:
                 if column not in dataset.column_names:
                     raise DataError(f"{source.name}: no column '{column}' (columns: {', '.join(dataset.column_names)})")
 
+    def require_texts(self, columns: list[str]) -> None:
+        """Every value of ``columns`` in both splits is a non-blank string; else a DataError naming the row."""
+        for dataset, source in ((self.train, self.train_source), (self.validation, self.validation_source)):
+            for column in columns:
+                for row, text in enumerate(dataset[column]):
+                    if not isinstance(text, str) or not text.strip():
+                        raise DataError(f"{source.where(row)}: column '{column}' is empty or not text ({text!r})")
+
 
 def load_splits(config, builtin: dict[str, Callable] | None = None, read_file: Callable = read_data_file,
                 group_column: str | None = None) -> Splits:

@@ -56,7 +56,7 @@ class SentenceScorer:
         import tensorflow as tf
 
         longest = max(len(row["input_ids"]) for row in batch)
-        length = min(-(-longest // LENGTH_MULTIPLE) * LENGTH_MULTIPLE, max(self.max_length, longest))
+        length = min(-(-longest // LENGTH_MULTIPLE) * LENGTH_MULTIPLE, self.max_length)  # rows fit max_length
         inputs = {}
         for name in ("input_ids", "attention_mask", "token_type_ids"):
             if name not in batch[0]:
@@ -69,10 +69,13 @@ class SentenceScorer:
         logits = tf.cast(self._forward(inputs), tf.float32)
         return tf.nn.softmax(logits, axis=-1).numpy()[..., 1]
 
+    def pick(self, documents: list[list[str]]) -> list[list[int]]:
+        """The indices of the sentences each document's summary keeps, in document order."""
+        return [pick_sentences(scores, self.threshold, self.max_sentences) for scores in self(documents)]
+
     def summarize_sentences(self, documents: list[list[str]]) -> list[str]:
         """The summary of each document (given as its sentences): the picked sentences, in document order."""
-        return [" ".join(sentences[i] for i in pick_sentences(scores, self.threshold, self.max_sentences))
-                for sentences, scores in zip(documents, self(documents))]
+        return [" ".join(sentences[i] for i in chosen) for sentences, chosen in zip(documents, self.pick(documents))]
 
     def summarize(self, texts: list[str]) -> list[str]:
         return self.summarize_sentences([split_sentences(text) for text in texts])

@@ -1,5 +1,6 @@
 """Extractive summarization: an encoder (the packaged MiniLM by default) learns which sentences of a
-document its summary keeps, and a summary is the sentences it scores at least ``threshold``.
+document its summary keeps; a summary is the sentences it finds most probable, as many as its
+probabilities add up to (or those above ``--threshold``), in document order.
 
     python -m kerastx.recipes.extractive_summarization --config recipes/extractive_summarization_bbc.yaml
     python -m kerastx.recipes.extractive_summarization --train_file news.jsonl --text_column article --summary_column highlights
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from kerastx.cli import run_cli
 from kerastx.config import RunConfig, option
-from kerastx.errors import ConfigError, DataError
+from kerastx.errors import ConfigError
 from kerastx.recipes.base import PreparedData, Recipe
 from kerastx.recipes.summarization import DocumentSummaryData, SummaryColumns
 
@@ -63,15 +64,12 @@ class ExtractiveSummarization(DocumentSummaryData, Recipe):
         from kerastx.metrics.generation import split_sentences
 
         check_tokenizer(tokenizer, config.model)
+        splits.require_texts(self.required_columns(config))
         tokenized, state = {}, None
         for split, dataset, source, most in (
                 ("train", splits.train, splits.train_source, config.max_train_samples),
                 ("validation", splits.validation, splits.validation_source, config.max_eval_samples)):
             documents, summaries = self.text_pairs(config, dataset, source)
-            for row, pair in enumerate(zip(documents, summaries)):
-                for column, text in zip((config.text_column, config.summary_column), pair):
-                    if not isinstance(text, str) or not text.strip():
-                        raise DataError(f"{source.where(row)}: column '{column}' is empty or not text ({text!r})")
             pairs = limit(datasets.Dataset.from_dict({"document": documents, "summary": summaries}), most, config.seed)
             sentences = [split_sentences(document) for document in pairs["document"]]
             labels = [oracle_labels(s, summary) for s, summary in zip(sentences, pairs["summary"])]

@@ -49,11 +49,7 @@ class TextClassification(Recipe):
     def prepare(self, config, splits, tokenizer) -> PreparedData:
         from kerastx.data.labels import LabelMap
 
-        for dataset, source in ((splits.train, splits.train_source), (splits.validation, splits.validation_source)):
-            for column in self._columns(config):
-                for row, text in enumerate(dataset[column]):
-                    if not isinstance(text, str) or not text.strip():
-                        raise DataError(f"{source.where(row)}: column '{column}' is empty or not text ({text!r})")
+        splits.require_texts(self._columns(config))
         labels = LabelMap.infer(list(splits.train[config.label_column]), config.label_names)
         encoded = {}
         for split, (dataset, source) in {"train": (splits.train, splits.train_source),
