@@ -35,6 +35,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/mrpc.py
+	$(PY) benchmarks/token_classification.py
+	$(PY) benchmarks/question_answering.py
 	$(PY) benchmarks/translation.py --keep runs/bench_tatoeba
 	$(PY) benchmarks/generation_speed.py runs/bench_tatoeba
 	$(PY) benchmarks/summarization.py

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from kerastx.config import parse_config, print_error_and_exit
 from kerastx.errors import KerastxError
@@ -10,9 +11,10 @@ from kerastx.errors import KerastxError
 
 def run_cli(recipe, argv: list[str] | None = None):
     """``python -m kerastx.recipes.<task>``: flags and ``--config`` YAML -> :func:`run_recipe`."""
-    prog = f"python -m kerastx.recipes.{recipe.name}"
+    prog = recipe.command if Path(sys.argv[0]).name == recipe.command else f"python -m kerastx.recipes.{recipe.name}"
     try:
         config, _explicit = parse_config(recipe.config_class, argv, prog, recipe.title)
+        recipe.check(config)
         from kerastx.training.trainer import run_recipe  # TensorFlow loads here, after --help and config errors
 
         return run_recipe(recipe, config)

@@ -73,6 +73,7 @@ class RunConfig:
     static_shapes: bool = option(False, "Pad every batch to max_length and drop the last partial batch: one shape, as XLA and TPUs need.", "training")
     # evaluation
     eval_every_steps: int | None = option(None, "Also evaluate every this many steps (always at the end of each epoch).", "evaluation")
+    evaluate_before_training: bool = option(False, "Also measure the model before training, to show what training added.", "evaluation")
     early_stopping_patience: int | None = option(None, "Stop when the best metric has not improved for this many evaluations.", "evaluation")
     metric_for_best: str | None = option(None, "Metric (as in the Keras logs, e.g. val_f1) that early stopping watches; default: the recipe's main metric.", "evaluation")
     # output
@@ -81,8 +82,8 @@ class RunConfig:
 
     def validate(self, explicit: set[str]) -> None:
         """Reject values out of range and options that the chosen setup would silently ignore."""
-        _check_positive(self, ("epochs", "batch_size", "max_length", "vocab_size"))
-        _check_positive(self, ("max_steps", "eval_batch_size", "max_train_samples", "max_eval_samples",
+        check_positive(self, ("epochs", "batch_size", "max_length", "vocab_size"))
+        check_positive(self, ("max_steps", "eval_batch_size", "max_train_samples", "max_eval_samples",
                                "pad_to_multiple_of", "eval_every_steps", "warmup_steps"), allow_none=True)
         if not 0.0 < self.validation_split < 1.0:
             raise ConfigError(f"validation_split must be between 0 and 1, got {self.validation_split}")
@@ -106,8 +107,13 @@ class RunConfig:
         if self.dataset is not None and self.train_file is not None:
             raise ConfigError("give either dataset or train_file, not both")
 
+    @property
+    def evaluation_batch_size(self) -> int:
+        return self.eval_batch_size or 2 * self.batch_size
 
-def _check_positive(config, names, allow_none=False):
+
+def check_positive(config, names, allow_none=False):
+    """A ConfigError naming the first of the options ``names`` that is not a positive number."""
     for name in names:
         value = getattr(config, name)
         if value is None and allow_none:

@@ -30,8 +30,18 @@ def plot_training_curves(history: dict[str, list[float]], evaluations: list[dict
     return target
 
 
-def model_card(title: str, recipe: str, config: dict, data: str, final: dict, evaluations: list[dict],
-               details: dict, wall_seconds: float) -> str:
+def best_evaluation(evaluations: list[dict], metric: str, mode: str) -> dict:
+    """The evaluation where ``metric`` was best (highest for mode "max", lowest for "min"); the earliest on ties."""
+    scored = [entry for entry in evaluations if metric in entry]
+    if not scored:
+        return {"metric": metric, "mode": mode, "value": None, "epoch": None, "step": None}
+    pick = max if mode == "max" else min
+    best = pick(scored, key=lambda entry: entry[metric])
+    return {"metric": metric, "mode": mode, "value": best[metric], "epoch": best["epoch"], "step": best["step"]}
+
+
+def model_card(recipe, config: dict, data: str, final: dict, best: dict, evaluations: list[dict], details: dict,
+               wall_seconds: float) -> str:
     """A Hugging Face style model card: base model, data, hyperparameters and a metrics table."""
     training = config["training"]
     names = sorted({k for entry in evaluations for k in entry if k.startswith("val_")})
@@ -39,14 +49,17 @@ def model_card(title: str, recipe: str, config: dict, data: str, final: dict, ev
                      for e in evaluations)
     extra = "".join(f"- {key}: {value}\n" for key, value in details.items())
     final_lines = "".join(f"- **{name}**: {value:.4f}\n" for name, value in final.items() if isinstance(value, float))
+    direction = "higher" if best["mode"] == "max" else "lower"
+    best_line = (f"Best {best['metric']} ({direction} is better): {best['value']:.4f} at epoch {best['epoch']}, "
+                 f"step {best['step']}." if best["value"] is not None else "")
     return f"""---
 library_name: transformers
-tags: [tensorflow, keras, kerastx, {recipe}]
+tags: [tensorflow, keras, kerastx, {recipe.name}]
 ---
 
-# {title}
+# {recipe.title}
 
-Trained with `python -m kerastx.recipes.{recipe}` (kerastx), TensorFlow/Keras.
+Trained with `python -m kerastx.recipes.{recipe.name}` (kerastx), TensorFlow/Keras.
 
 - Base model: `{config['model']['model']}`
 - Data: {data}
@@ -54,6 +67,8 @@ Trained with `python -m kerastx.recipes.{recipe}` (kerastx), TensorFlow/Keras.
 ## Results on the validation data
 
 {final_lines}
+{best_line}
+
 | epoch | step | {' | '.join(names)} |
 |---|---|{'---|' * len(names)}
 {rows}
@@ -73,6 +88,6 @@ The full configuration is in `config.yaml`; every evaluation is in `metrics.json
 ```python
 from transformers import pipeline
 # dtype=None: without torch installed, transformers 4.57's pipeline() fails on its default dtype lookup
-classifier = pipeline("{details.get('pipeline_task', 'text-classification')}", model="<this directory>", framework="tf", dtype=None)
+predictor = pipeline("{recipe.pipeline_task}", model="<this directory>", framework="tf", dtype=None)
 ```
 """

@@ -122,7 +122,7 @@ def test_scorer_gives_one_probability_per_sentence_across_inputs(extractive_run)
 @pytest.mark.parametrize("flags, message", [
     (["--threshold", "1.5"], "threshold must be between 0 and 1"),
     (["--max_sentences", "0"], "max_sentences must be a positive number"),
-    (["--model", "scratch:marian-tiny"], "needs an encoder whose tokenizer has [CLS] and [SEP]"),
+    (["--model", "scratch:marian-tiny"], "with architecture in bert and size in tiny, mini, small, base for extractive summarization"),
 ])
 def test_bad_options_are_one_line_errors(tmp_path, capsys, flags, message):
     rows = [{"document": "One sentence here. Another one there.", "summary": "One sentence here."}] * 8

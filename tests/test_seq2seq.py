@@ -72,12 +72,18 @@ def test_run_directory_reloads_and_predict_translates_with_the_saved_options(tra
 
 # --- collator -------------------------------------------------------------------------------------------
 
+def _seq2seq_spec(tokenizer):
+    from kerastx.recipes.translation import TranslationData
+
+    return TranslationData(translation.TranslationConfig()).feature_spec(tokenizer)
+
+
 def test_collator_pads_labels_with_minus_100_and_shifts_them_into_decoder_inputs(trained):
-    from kerastx.data.collators import Seq2SeqCollator
+    from kerastx.data.features import FeatureCollator
 
     model, tokenizer = trained
     rows = [dict(tokenizer("I see.", text_target="Je vois.")), dict(tokenizer("Tom is late again.", text_target="Tom est encore en retard."))]
-    batch = Seq2SeqCollator(tokenizer, model, pad_to_multiple_of=8)(rows)
+    batch = FeatureCollator(_seq2seq_spec(tokenizer), pad_to_multiple_of=8, model=model)(rows)
     short, long = (len(row["labels"]) for row in rows)
     assert batch["labels"].shape == batch["decoder_input_ids"].shape == (2, 8 * -(-long // 8))
     assert batch["input_ids"].shape[1] % 8 == 0
@@ -91,10 +97,11 @@ def test_collator_pads_labels_with_minus_100_and_shifts_them_into_decoder_inputs
 
 
 def test_static_collator_gives_one_shape_whatever_the_batch(trained):
-    from kerastx.data.collators import Seq2SeqCollator
+    from kerastx.data.features import FeatureCollator
 
     model, tokenizer = trained
-    collator = Seq2SeqCollator(tokenizer, model, source_length=24, target_length=20)
+    config = translation.TranslationConfig(max_length=24, max_target_length=20, static_shapes=True)
+    collator = FeatureCollator.for_run(_seq2seq_spec(tokenizer), config, model)
     for text in ("Hi.", "This sentence is a good deal longer than the first one."):
         batch = collator([dict(tokenizer(text, text_target=text))])
         assert batch["input_ids"].shape == batch["attention_mask"].shape == (1, 24)
@@ -175,10 +182,10 @@ def _pairs(recipe, argv):
     from kerastx.data.splits import load_splits
 
     config, _ = parse_config(recipe.config_class, argv, "test", "test")
-    splits = load_splits(config, recipe.builtin_datasets, lambda path: recipe.read_file(config, path),
-                         recipe.held_out_group(config))
-    splits.require_columns(recipe.required_columns(config))
-    return recipe.text_pairs(config, splits.train, splits.train_source), splits
+    data = recipe.data(config)
+    splits = load_splits(config, recipe.builtin_datasets, data.read_file, data.held_out_group())
+    splits.require_columns(data.required_columns())
+    return data.text_pairs(splits.train, splits.train_source), splits
 
 
 ENGLISH = ["Open the file.", "Close the window.", "Save all.", "Quit now.", "Print the page."]

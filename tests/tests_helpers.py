@@ -24,7 +24,10 @@ def mrpc_files(mrpc_dir: Path, target: Path, train_rows: int = 160, dev_rows: in
 def as_flags(options: dict) -> list[str]:
     flags = []
     for key, value in options.items():
-        flags += [f"--{key}"] + ([str(v) for v in value] if isinstance(value, list) else [str(value)])
+        if isinstance(value, bool):
+            flags.append(f"--{key}" if value else f"--no-{key}")
+        else:
+            flags += [f"--{key}"] + ([str(v) for v in value] if isinstance(value, list) else [str(value)])
     return flags
 
 

@@ -1,8 +1,7 @@
-"""Generation metrics (BLEU, ROUGE) as Keras callbacks, with XLA-compiled bucketed ``generate``.
+"""Generation metrics (BLEU, ROUGE) and extractive ROUGE as ready-made Keras callbacks.
 
-The values land in the Keras ``logs`` (``val_bleu``, ``val_rouge1``...), so EarlyStopping and
-ModelCheckpoint can watch them. The sample of sources is fixed (seeded by the caller), so numbers
-from one evaluation to the next are comparable, unlike a random batch per evaluation.
+Each is the shared :class:`EvaluationCallback` with a task evaluator; the values land in the Keras
+``logs`` (``val_bleu``, ``val_rouge1``...), so EarlyStopping and ModelCheckpoint can watch them.
 """
 
 from __future__ import annotations
@@ -10,11 +9,16 @@ from __future__ import annotations
 from typing import Callable
 
 from kerastx.callbacks.metrics import EvaluationCallback
-from kerastx.generation.bucketed import BucketedGenerator, GenerationOptions
+from kerastx.evaluation.base import maximized
+from kerastx.evaluation.generation import BLEU, ROUGE, GenerationEvaluator
+from kerastx.generation.bucketed import GenerationOptions
 
 
 class GenerationMetricsCallback(EvaluationCallback):
-    """Generates for ``sources`` and logs ``metric_fn(predictions, references)`` with the ``val_`` prefix.
+    """Generates for ``sources`` with XLA and logs ``metric_fn(predictions, references)`` with the ``val_`` prefix.
+
+    ``directions`` names the metrics ``metric_fn`` returns (default: all of them get better as they rise).
+    ``self.predictions`` holds the texts of the latest evaluation.
 
     Example::
 
@@ -26,30 +30,21 @@ class GenerationMetricsCallback(EvaluationCallback):
 
     def __init__(self, sources: list[str], references: list, tokenizer, metric_fn: Callable, buckets: list[int],
                  options: GenerationOptions | None = None, batch_size: int = 32, prefix_text: str = "",
-                 every_steps: int | None = None, evaluate_at_start: bool = False, verbose: bool = True):
-        super().__init__(None, metric_fn=metric_fn, output_fn=None, every_steps=every_steps, verbose=verbose,
-                         evaluate_at_start=evaluate_at_start)
-        self.sources = list(sources)
-        self.references = list(references)
-        self.tokenizer = tokenizer
-        self.buckets = buckets
-        self.options = options or GenerationOptions()
-        self.batch_size = batch_size
-        self.prefix_text = prefix_text
-        self.predictions: list[str] = []  # of the latest evaluation
-        self._generator = None
+                 every_steps: int | None = None, evaluate_at_start: bool = False, verbose: bool = True,
+                 directions: dict[str, str] | None = None):
+        evaluator = GenerationEvaluator(sources, references, metric_fn, directions or {}, tokenizer=tokenizer,
+                                        buckets=buckets, options=options, batch_size=batch_size, prefix=prefix_text)
+        super().__init__(evaluator, every_steps=every_steps, evaluate_at_start=evaluate_at_start, verbose=verbose)
 
     @property
-    def generator(self) -> BucketedGenerator:
-        if self._generator is None or self._generator.model is not self.model:
-            self._generator = BucketedGenerator(self.model, self.tokenizer, self.buckets, self.batch_size,
-                                                self.options, prefix=self.prefix_text)
-        return self._generator
+    def predictions(self) -> list[str]:
+        return self.evaluator.predictions
 
     def evaluate(self) -> dict[str, float]:
-        self.predictions = self.generator(self.sources)
-        results = self.metric_fn(self.predictions, self.references)
-        return {f"{self.prefix}{name}": float(value) for name, value in results.items()}
+        results = super().evaluate()
+        if not self.evaluator.directions:  # a user's metric_fn: its names are known once it has run
+            self.evaluator.directions = maximized(*(name.removeprefix(self.prefix) for name in results))
+        return results
 
 
 class BleuCallback(GenerationMetricsCallback):
@@ -58,7 +53,7 @@ class BleuCallback(GenerationMetricsCallback):
     def __init__(self, sources, references, tokenizer, buckets, **kwargs):
         from kerastx.metrics.generation import bleu_scores
 
-        super().__init__(sources, references, tokenizer, bleu_scores, buckets, **kwargs)
+        super().__init__(sources, references, tokenizer, bleu_scores, buckets, directions=BLEU, **kwargs)
 
 
 class RougeCallback(GenerationMetricsCallback):
@@ -67,7 +62,7 @@ class RougeCallback(GenerationMetricsCallback):
     def __init__(self, sources, references, tokenizer, buckets, **kwargs):
         from kerastx.metrics.generation import rouge_scores
 
-        super().__init__(sources, references, tokenizer, rouge_scores, buckets, **kwargs)
+        super().__init__(sources, references, tokenizer, rouge_scores, buckets, directions=ROUGE, **kwargs)
 
 
 class ExtractiveRougeCallback(EvaluationCallback):
@@ -88,32 +83,12 @@ class ExtractiveRougeCallback(EvaluationCallback):
     def __init__(self, documents: list[list[str]], references: list[str], labels: list[list[int]], tokenizer,
                  max_length: int, threshold: float | None = None, max_sentences: int | None = None, batch_size: int = 16,
                  every_steps: int | None = None, evaluate_at_start: bool = False, verbose: bool = True):
-        from kerastx.metrics.generation import rouge_scores
+        from kerastx.evaluation.extractive import ExtractiveEvaluator
 
-        super().__init__(None, metric_fn=rouge_scores, output_fn=None, every_steps=every_steps, verbose=verbose,
-                         evaluate_at_start=evaluate_at_start)
-        self.documents = documents
-        self.references = references
-        self.labels = labels
-        self.tokenizer = tokenizer
-        self.settings = {"max_length": max_length, "threshold": threshold, "max_sentences": max_sentences,
-                         "batch_size": batch_size}
-        self.predictions: list[str] = []  # of the latest evaluation
-        self._scorer = None
+        evaluator = ExtractiveEvaluator(documents, references, labels, tokenizer=tokenizer, max_length=max_length,
+                                        threshold=threshold, max_sentences=max_sentences, batch_size=batch_size)
+        super().__init__(evaluator, every_steps=every_steps, evaluate_at_start=evaluate_at_start, verbose=verbose)
 
-    def evaluate(self) -> dict[str, float]:
-        import numpy as np
-
-        from kerastx.generation.extractive import SentenceScorer
-        from kerastx.metrics.classification import classification_metrics
-
-        if self._scorer is None or self._scorer.model is not self.model:
-            self._scorer = SentenceScorer(self.model, self.tokenizer, **self.settings)
-        picked = self._scorer.pick(self.documents)
-        self.predictions = [" ".join(sentences[i] for i in chosen) for sentences, chosen in zip(self.documents, picked)]
-        results = self.metric_fn(self.predictions, self.references)
-        predicted = np.concatenate([np.isin(np.arange(len(labels)), chosen) for labels, chosen in zip(self.labels, picked)])
-        truth = np.concatenate([np.asarray(labels, dtype=int) for labels in self.labels])
-        results["sentence_f1"] = classification_metrics(predicted.astype(int), truth, 2)["f1"]
-        results["sentences"] = float(np.mean([len(chosen) for chosen in picked]))
-        return {f"{self.prefix}{name}": float(value) for name, value in results.items()}
+    @property
+    def predictions(self) -> list[str]:
+        return self.evaluator.predictions

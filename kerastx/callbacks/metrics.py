@@ -1,70 +1,62 @@
-"""Task metrics as Keras callbacks, written into the Keras ``logs`` so that EarlyStopping,
-ModelCheckpoint, TensorBoard and your own callbacks can watch them (e.g. ``val_f1``).
+"""When to evaluate: one Keras callback for every task. *How* a task is measured is its evaluator
+(:mod:`kerastx.evaluation`); this callback runs it at the end of every epoch (and every
+``every_steps`` steps, and before training if asked) and writes the results into the Keras ``logs``
+with the ``val_`` prefix, so that EarlyStopping, ModelCheckpoint, TensorBoard and your own
+callbacks can watch them (e.g. ``val_f1``).
 
-Put a metrics callback *before* the callbacks that read its values in the list given to ``fit``:
-Keras calls callbacks in order with one shared ``logs`` dict.
+Put it *before* the callbacks that read its values in the list given to ``fit``: Keras calls
+callbacks in order with one shared ``logs`` dict.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Callable
-
-import numpy as np
 
 from kerastx.training.keras import tf_keras
 
 
 class EvaluationCallback(tf_keras.callbacks.Callback):
-    """Runs the model over ``dataset`` at the end of every epoch (and every ``every_steps`` steps, if given),
-    passes the outputs and labels to ``metric_fn`` and logs the results with the ``val_`` prefix.
+    """Evaluates ``evaluator`` on the model being trained and logs the results.
 
-    ``dataset`` yields ``(features, labels)`` batches; ``output_fn`` maps a batch's model outputs and
-    labels to numpy values that ``metric_fn(outputs, labels)`` turns into ``{name: float}``.
     Every evaluation is appended to ``self.history`` as ``{"epoch", "step", "val_...": ...}``; with
     ``evaluate_at_start``, the first one (epoch 0, step 0) measures the model before training.
+    ``mode(name)`` is the direction ("max"/"min") of a logged metric, for EarlyStopping.
 
     Example::
 
-        metrics = EvaluationCallback(val_ds, metric_fn=lambda p, y: {"acc": float((p == y).mean())},
-                                     output_fn=lambda out, y: (out.logits.numpy().argmax(-1), y.numpy()))
-        model.fit(train_ds, callbacks=[metrics, tf_keras.callbacks.EarlyStopping("val_acc", mode="max")])
+        from kerastx.evaluation.classification import ClassificationEvaluator
+        metrics = EvaluationCallback(ClassificationEvaluator(val_ds, num_labels=2))
+        model.fit(train_ds, callbacks=[metrics, tf_keras.callbacks.EarlyStopping("val_f1", mode=metrics.mode("val_f1"))])
     """
 
-    def __init__(self, dataset, metric_fn: Callable, output_fn: Callable, every_steps: int | None = None,
-                 prefix: str = "val_", verbose: bool = True, evaluate_at_start: bool = False):
+    def __init__(self, evaluator, every_steps: int | None = None, evaluate_at_start: bool = False,
+                 prefix: str = "val_", verbose: bool = True):
         super().__init__()
-        self.dataset = dataset
-        self.metric_fn = metric_fn
-        self.output_fn = output_fn
+        self.evaluator = evaluator
         self.every_steps = every_steps
+        self.evaluate_at_start = evaluate_at_start
         self.prefix = prefix
         self.verbose = verbose
-        self.evaluate_at_start = evaluate_at_start
         self.history: list[dict] = []
         self.steps = 0
         self._epoch = 0
-        self._forward = None
+
+    @property
+    def directions(self) -> dict[str, str]:
+        """The logged name of every metric with a direction, e.g. ``{"val_f1": "max"}``."""
+        return {self.prefix + name: mode for name, mode in self.evaluator.directions.items()}
+
+    def mode(self, name: str) -> str:
+        return self.directions[name]
 
     def evaluate(self) -> dict[str, float]:
         """The metrics of the model as it is now (also usable before or after ``fit``)."""
-        import tensorflow as tf
-
-        if self._forward is None:
-            self._forward = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
-        outputs, labels = [], []
-        for features, batch_labels in self.dataset:
-            out, lab = self.output_fn(self._forward(features), batch_labels)
-            outputs.append(out)
-            labels.append(lab)
-        results = self.metric_fn(outputs, labels)
-        return {f"{self.prefix}{name}": float(value) for name, value in results.items()}
+        return {f"{self.prefix}{name}": value for name, value in self.evaluator.evaluate(self.model).items()}
 
     def _record(self, logs: dict | None, epoch: int) -> dict[str, float]:
         started = time.perf_counter()
         results = self.evaluate()
-        entry = {"epoch": epoch, "step": self.steps, **results}
-        self.history.append(entry)
+        self.history.append({"epoch": epoch, "step": self.steps, **results})
         if logs is not None:
             logs.update(results)
         if self.verbose:
@@ -92,26 +84,16 @@ class EvaluationCallback(tf_keras.callbacks.Callback):
         self._record(logs, epoch + 1)
 
 
-def _concat(parts):
-    return np.concatenate([np.asarray(p) for p in parts]) if parts else np.array([])
-
-
 class ClassificationMetricsCallback(EvaluationCallback):
-    """Accuracy and F1 (``val_accuracy``, ``val_f1``) of a sequence classifier on ``dataset``.
+    """``val_accuracy`` and ``val_f1`` of a sequence classifier on ``dataset`` (``(features, labels)`` batches).
 
     Example::
 
         callback = ClassificationMetricsCallback(val_ds, num_labels=2)
-        model.fit(train_ds, validation_data=None, callbacks=[callback, EarlyStopping("val_f1", mode="max")])
+        model.fit(train_ds, callbacks=[callback, tf_keras.callbacks.EarlyStopping("val_f1", mode="max")])
     """
 
     def __init__(self, dataset, num_labels: int, every_steps: int | None = None, verbose: bool = True):
-        from kerastx.metrics.classification import classification_metrics
+        from kerastx.evaluation.classification import ClassificationEvaluator
 
-        super().__init__(
-            dataset,
-            metric_fn=lambda predictions, labels: classification_metrics(_concat(predictions), _concat(labels), num_labels),
-            output_fn=lambda outputs, labels: (np.argmax(outputs.logits.numpy(), axis=-1), np.asarray(labels)),
-            every_steps=every_steps,
-            verbose=verbose,
-        )
+        super().__init__(ClassificationEvaluator(dataset, num_labels), every_steps=every_steps, verbose=verbose)

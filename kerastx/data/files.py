@@ -30,6 +30,22 @@ class Source:
         return f"{self.name} line {self.first_line + row}"
 
 
+@dataclass(frozen=True)
+class LinesSource(Source):
+    """A source whose rows each span several file lines (a CoNLL sentence): ``lines[row]`` is the file line
+    where row ``row`` starts, so errors point at the sentence rather than at a row number.
+
+    Example::
+
+        LinesSource("valid.txt", lines=(3, 15)).where(1)  # "valid.txt line 15"
+    """
+
+    lines: tuple[int, ...] = ()
+
+    def where(self, row: int) -> str:
+        return f"{self.name} line {self.lines[row]}"
+
+
 def read_data_file(path: str | Path):
     """Read one local file into a ``datasets.Dataset``; returns ``(dataset, Source)``."""
     import datasets

@@ -21,7 +21,11 @@ class LabelMap:
 
         Integer labels 0..n-1 keep their ids, so ``label_names`` for MRPC's 0/1 read naturally.
         """
-        values = tuple(sorted(set(raw_values), key=lambda v: (isinstance(v, str), v)))
+        return cls.named(tuple(sorted(set(raw_values), key=lambda v: (isinstance(v, str), v))), names)
+
+    @classmethod
+    def named(cls, values: tuple, names: list[str] | None = None) -> "LabelMap":
+        """The map of ``values`` in this order, named by ``names`` (default: the values as text)."""
         if names is None:
             return cls(values, tuple(str(v) for v in values))
         if len(names) != len(values):

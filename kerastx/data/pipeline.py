@@ -54,23 +54,31 @@ def length_grouped_batches(lengths, batch_size: int, shuffle: bool, rng: np.rand
 
 def _length_grouped_dataset(model, dataset, collator, batch_size, shuffle, seed, drop_remainder):
     import tensorflow as tf
+    from transformers.utils import find_labels
 
-    rows = dataset.select_columns([c for c in dataset.column_names if c in model.input_signature or c == "labels"])
+    label_names = [name for name in find_labels(type(model)) if name in dataset.column_names]
+    rows = dataset.select_columns([c for c in dataset.column_names if c in model.input_signature or c in label_names])
     lengths = np.array([len(ids) for ids in dataset["input_ids"]])
     rng = np.random.default_rng(seed)
     sample = collator([rows[i] for i in range(min(2, len(rows)))])
-    has_labels = "labels" in sample
-    input_names = [name for name in sample if name != "labels"]  # the collator may add some (decoder_input_ids)
+    input_names = [name for name in sample if name not in label_names]  # the collator may add some (decoder_input_ids)
+
+    def labels_of(batch):
+        # one label column is a tensor, several (a QA model's start and end positions) a dict, as prepare_tf_dataset does
+        return batch[label_names[0]] if len(label_names) == 1 else {name: batch[name] for name in label_names}
 
     def batches():
         for index in length_grouped_batches(lengths, batch_size, shuffle, rng, drop_remainder):
             batch = collator([rows[int(i)] for i in index])
             features = {name: batch[name] for name in input_names}
-            yield (features, batch["labels"]) if has_labels else features
+            yield (features, labels_of(batch)) if label_names else features
 
     batch_dim = batch_size if drop_remainder else None
-    spec = {name: tf.TensorSpec((batch_dim,) + (None,) * (sample[name].ndim - 1), tf.as_dtype(sample[name].dtype))
-            for name in input_names}
-    signature = (spec, tf.TensorSpec((batch_dim,) + (None,) * (sample["labels"].ndim - 1),
-                                     tf.as_dtype(sample["labels"].dtype))) if has_labels else spec
+
+    def spec_of(array):
+        return tf.TensorSpec((batch_dim,) + (None,) * (array.ndim - 1), tf.as_dtype(array.dtype))
+
+    features_spec = {name: spec_of(sample[name]) for name in input_names}
+    signature = (features_spec, labels_of({name: spec_of(sample[name]) for name in label_names})) if label_names \
+        else features_spec
     return tf.data.Dataset.from_generator(batches, output_signature=signature).prefetch(tf.data.AUTOTUNE)

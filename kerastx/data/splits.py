@@ -89,6 +89,9 @@ def load_splits(config, builtin: dict[str, Callable] | None = None, read_file: C
         if len(train) < 2:
             raise DataError(f"{train_source.name}: too few rows ({len(train)}) to hold out a validation split")
         rest, held = held_out_rows(train, config.validation_split, config.seed, group_column)
+        if not held:
+            raise DataError(f"{train_source.name}: every row has the same '{group_column}', so none can be held out "
+                            "for validation without its kind in training; pass --validation_file")
         validation, validation_source = train.select(held), SubsetSource(train_source.name, parent=train_source, rows=tuple(held))
         train, train_source = train.select(rest), SubsetSource(train_source.name, parent=train_source, rows=tuple(rest))
         description += f" ({config.validation_split:.0%} held out for validation)"

@@ -139,3 +139,10 @@ def _read_text(file: Path) -> str:
     if not text.strip():
         raise DataError(f"{file}: the file is empty")
     return text
+
+
+def read_documents(path: str | Path):
+    """Document/summary data: a folder in the BBC News Summary layout, or any data file (jsonl, csv...)."""
+    from kerastx.data.files import read_data_file
+
+    return read_summary_dirs(path) if Path(path).is_dir() else read_data_file(path)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kerastx.inference.base import TextInputs
+
 
 @dataclass
 class GenerationOptions:
@@ -32,8 +34,9 @@ def length_buckets(max_length: int, smallest: int = 16) -> list[int]:
     return buckets + [max_length]
 
 
-class BucketedGenerator:
-    """Texts in, generated texts out, with one XLA compilation per length bucket.
+class BucketedGenerator(TextInputs):
+    """Texts in, generated texts out, with one XLA compilation per length bucket (a predictor: see
+    :mod:`kerastx.inference.base`).
 
     Example::
 

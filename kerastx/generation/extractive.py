@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from kerastx.data.extractive import pick_sentences, sentence_inputs, sentence_spans
+from kerastx.inference.base import TextInputs
 from kerastx.metrics.generation import split_sentences
 
 LENGTH_MULTIPLE = 64  # inputs are padded to a multiple of this: few shapes, few retraces
@@ -79,3 +80,19 @@ class SentenceScorer:
 
     def summarize(self, texts: list[str]) -> list[str]:
         return self.summarize_sentences([split_sentences(text) for text in texts])
+
+
+class ExtractiveSummarizer(TextInputs):
+    """Documents in, extractive summaries out: the predictor of a sentence scorer.
+
+    Example::
+
+        summarizer = ExtractiveSummarizer(SentenceScorer(model, tokenizer, max_length=512))
+        print(summarizer([article])[0])
+    """
+
+    def __init__(self, scorer: SentenceScorer):
+        self.scorer = scorer
+
+    def __call__(self, texts: list[str]) -> list[str]:
+        return self.scorer.summarize(texts)

@@ -61,6 +61,17 @@ def lead_sentences(document: str, count: int = 3) -> str:
     return " ".join(split_sentences(document)[:count])
 
 
+def lead_baselines(documents: list[str], references: list[str]) -> dict[str, float]:
+    """ROUGE of lead-3 (``lead3_rougeL``...) and of lead-k (``leadk_rougeL``...): the first k sentences, k
+    being the reference's own sentence count. A summary as long as the reference scores higher ROUGE
+    than a short one, so lead-k shows what choosing sentences adds beyond choosing how many."""
+    lead3 = rouge_scores([lead_sentences(document, 3) for document in documents], references)
+    lead_k = rouge_scores([lead_sentences(document, len(split_sentences(reference)))
+                           for document, reference in zip(documents, references)], references)
+    return {**{f"lead3_{name}": value for name, value in lead3.items()},
+            **{f"leadk_{name}": value for name, value in lead_k.items()}}
+
+
 def _check_lengths(predictions: Sequence, references: Sequence) -> None:
     if len(predictions) != len(references):
         raise ValueError(

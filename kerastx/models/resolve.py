@@ -86,3 +86,13 @@ def load_model(model_class, config, tokenizer, **config_overrides):
         model = load_pretrained_tf(model_class, model_directory(config.model), **config_overrides)
     model(model.dummy_inputs, training=False)  # HF TF models build lazily; checkpoints need built weights
     return model
+
+
+def load_trained(run_dir, model_class: str):
+    """``(tokenizer, model)`` saved in a run directory; ``model_class`` names a transformers TF auto class.
+    Transformers' loading notes are silenced, so that only predictions reach the output."""
+    import transformers
+    from transformers import AutoTokenizer
+
+    transformers.logging.set_verbosity_error()
+    return AutoTokenizer.from_pretrained(str(run_dir)), getattr(transformers, model_class).from_pretrained(str(run_dir))

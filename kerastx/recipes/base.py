@@ -1,5 +1,8 @@
-"""The recipe interface: what a task declares. Everything else (data loading, model resolution,
-strategy, precision, optimizer, fit, callbacks, run directory) is shared by the trainer.
+"""A recipe is a declaration of parts: what a task's data is (:class:`TaskData`: read, check, tokenize,
+and the :class:`~kerastx.data.features.FeatureSpec` of its features), how it is measured (an
+evaluator, :mod:`kerastx.evaluation`) and how a trained model answers (a predictor,
+:mod:`kerastx.inference.base`). Everything else (data loading, model resolution, strategy,
+precision, optimizer, padding, fit, when to evaluate, run directory) is the shared trainer's.
 
 This module stays light (no TensorFlow import), so ``--help`` answers at once.
 """
@@ -10,64 +13,106 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from kerastx.config import RunConfig
+from kerastx.errors import ConfigError
 
 
 @dataclass
 class PreparedData:
-    """A task's tokenized splits and what the model needs to know about them."""
+    """A task's tokenized data and what the rest of the run needs to know about it."""
 
-    train: object  # datasets.Dataset with the model's input columns and "labels"
-    validation: object
+    train: object  # datasets.Dataset with the stored features of the task's FeatureSpec
+    validation: object | None  # the same for the validation data; None when the evaluator reads `evaluation` only
+    evaluation: object  # what the task's evaluator measures on (label names, generation sample, SQuAD examples...)
+    samples: list[tuple[object, str]]  # a few validation (input, true answer) pairs, shown with predictions at the end
+    validation_size: int  # validation examples, as the user counts them (sentences, questions, documents)
     model_overrides: dict = field(default_factory=dict)  # e.g. num_labels, id2label, label2id
     card_details: dict = field(default_factory=dict)  # extra lines for the model card
-    task_state: object = None  # whatever else the recipe's later hooks need (e.g. its LabelMap)
     baselines: dict = field(default_factory=dict)  # reference scores on the same data, e.g. lead-3 ROUGE
 
 
-class Recipe:
-    """Base of every task recipe. Subclasses set the class attributes and implement the hooks."""
+class TaskData:
+    """Reading, checking and tokenizing a task's data, for one run's config.
 
-    name: str = ""
-    title: str = ""
-    config_class: type[RunConfig] = RunConfig
-    model_class: str = ""  # a transformers TF auto class, e.g. "TFAutoModelForSequenceClassification"
-    main_metric: str = ""  # the metric EarlyStopping watches by default, without the val_ prefix
-    builtin_datasets: dict[str, Callable] = {}
+    Subclasses implement ``required_columns``, ``training_texts``, ``prepare`` and ``feature_spec``, and
+    override ``read_file`` for layouts of their own (CoNLL files, SQuAD JSON, parallel text).
+    """
 
-    def read_file(self, config, path):
-        """Read one local data file (or folder) into ``(datasets.Dataset, Source)``."""
+    def __init__(self, config):
+        self.config = config
+
+    def read_file(self, path):
+        """One local data file (or folder) as ``(datasets.Dataset, Source)``."""
         from kerastx.data.files import read_data_file
 
         return read_data_file(path)
 
-    def held_out_group(self, config) -> str | None:
+    def held_out_group(self) -> str | None:
         """A column whose equal values must stay on one side of a held-out validation split."""
         return None
 
-    def required_columns(self, config) -> list[str]:
+    def required_columns(self) -> list[str]:
         """Columns every split must have; checked right after loading, before anything is trained."""
         raise NotImplementedError
 
-    def training_texts(self, config, splits):
+    def training_texts(self, splits):
         """Texts to train a scratch tokenizer on."""
         raise NotImplementedError
 
-    def prepare(self, config, splits, tokenizer) -> PreparedData:
-        """Check the raw splits (columns, labels) and tokenize them."""
+    def prepare(self, splits, tokenizer) -> PreparedData:
+        """Check the raw splits (texts, labels) and tokenize them."""
         raise NotImplementedError
 
-    def collator(self, config, tokenizer, static: bool, model=None):
-        """The collator that pads a list of tokenized rows into a numpy batch (``model`` builds decoder inputs)."""
+    def feature_spec(self, tokenizer):
+        """The :class:`~kerastx.data.features.FeatureSpec` of the tokenized examples ``prepare`` returns."""
         raise NotImplementedError
 
-    def metrics_callback(self, config, dataset, prepared: PreparedData):
-        """The EvaluationCallback that computes this task's metrics on ``dataset``."""
-        raise NotImplementedError
 
-    def show_predictions(self, config, model, tokenizer, prepared: PreparedData, splits, count: int) -> list[str]:
-        """A few human-readable predictions on validation examples, printed at the end of a run."""
-        return []
+@dataclass(frozen=True)
+class Recipe:
+    """One task, declared as parts.
 
-    def predict(self, run_dir, config: dict, inputs: list[str], options) -> list[str]:
-        """Lines of predictions for ``inputs`` with the model saved in ``run_dir``."""
-        raise NotImplementedError
+    ``evaluator(config, prepared, validation_batches, predictor)`` returns the task's evaluator
+    (``validation_batches`` is the ``tf.data`` pipeline of ``prepared.validation``, or None);
+    ``predictor(config, model, tokenizer)`` returns its predictor. ``main_metric`` is what early
+    stopping and the model card's "best" watch by default (without the ``val_`` prefix).
+
+    Example (a recipe module's whole declaration)::
+
+        RECIPE = Recipe(name="token_classification", title="Token classification",
+                        config_class=TokenClassificationConfig, model_class="TFAutoModelForTokenClassification",
+                        data=TokenClassificationData, evaluator=evaluator, predictor=predictor,
+                        main_metric="f1", pipeline_task="token-classification")
+    """
+
+    name: str
+    title: str
+    config_class: type[RunConfig]
+    model_class: str  # a transformers TF auto class, e.g. "TFAutoModelForSequenceClassification"
+    data: type[TaskData]
+    evaluator: Callable
+    predictor: Callable
+    main_metric: str
+    pipeline_task: str  # the transformers pipeline() task a saved run loads in
+    scratch_architectures: tuple[str, ...] = ("bert",)
+    builtin_datasets: dict[str, Callable] = field(default_factory=dict)
+
+    @property
+    def command(self) -> str:
+        """The console script, e.g. ``kerastx-token-classification``."""
+        return "kerastx-" + self.name.replace("_", "-")
+
+    def check(self, config) -> None:
+        """Errors that need the recipe, found before anything loads (a scratch architecture that does not fit)."""
+        from kerastx.models.scratch import ScratchSpec
+
+        if config.model.startswith("scratch:"):
+            try:
+                ScratchSpec.parse(config.model, self.scratch_architectures)
+            except ConfigError as err:
+                raise ConfigError(f"{err} for {self.name.replace('_', ' ')}") from None
+
+    def main(self, argv: list[str] | None = None):
+        """``python -m kerastx.recipes.<task>``: flags and ``--config`` YAML -> a run."""
+        from kerastx.cli import run_cli
+
+        return run_cli(self, argv)

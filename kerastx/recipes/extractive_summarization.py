@@ -16,11 +16,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from kerastx.cli import run_cli
-from kerastx.config import RunConfig, option
+from kerastx.config import RunConfig, check_positive, option
 from kerastx.errors import ConfigError
-from kerastx.recipes.base import PreparedData, Recipe
-from kerastx.recipes.summarization import DocumentSummaryData, SummaryColumns
+from kerastx.recipes.base import PreparedData, Recipe, TaskData
+from kerastx.recipes.summarization import SummaryColumns
 
 
 @dataclasses.dataclass
@@ -32,118 +31,93 @@ class ExtractiveSummarizationConfig(SummaryColumns, RunConfig):
         super().validate(explicit)
         if self.threshold is not None and not 0 < self.threshold < 1:
             raise ConfigError(f"threshold must be between 0 and 1, got {self.threshold}")
-        if self.max_sentences is not None and self.max_sentences <= 0:
-            raise ConfigError(f"max_sentences must be a positive number, got {self.max_sentences}")
+        check_positive(self, ("max_sentences",), allow_none=True)
 
 
 @dataclass
-class ExtractiveState:
+class SentenceLabels:
     """The validation documents as sentences, with their references and oracle labels."""
 
     documents: list[list[str]]
     references: list[str]
     labels: list[list[int]]
-    tokenizer: object
-    callback: object = None
 
 
-class ExtractiveSummarization(DocumentSummaryData, Recipe):
-    name = "extractive_summarization"
-    title = "Extractive summarization"
-    config_class = ExtractiveSummarizationConfig
-    model_class = "TFAutoModelForTokenClassification"
+class ExtractiveSummarizationData(TaskData):
+    def read_file(self, path):
+        from kerastx.data.summary_dirs import read_documents
 
-    def training_texts(self, config, splits):
-        yield from (str(text) for text in splits.train[config.text_column])
+        return read_documents(path)
 
-    def prepare(self, config, splits, tokenizer) -> PreparedData:
+    def required_columns(self):
+        return [self.config.text_column, self.config.summary_column]
+
+    def training_texts(self, splits):
+        yield from (str(text) for text in splits.train[self.config.text_column])
+
+    def feature_spec(self, tokenizer):
+        from kerastx.data.features import Feature, FeatureSpec
+
+        return FeatureSpec.model_inputs(tokenizer, Feature("labels", pad=-100, label=True))
+
+    def prepare(self, splits, tokenizer) -> PreparedData:
         import datasets
 
         from kerastx.data.extractive import check_tokenizer, oracle_labels, sentence_inputs
         from kerastx.data.splits import limit
-        from kerastx.metrics.generation import split_sentences
+        from kerastx.metrics.generation import lead_baselines, split_sentences
 
+        config = self.config
         check_tokenizer(tokenizer, config.model)
-        splits.require_texts(self.required_columns(config))
-        tokenized, state = {}, None
-        for split, dataset, source, most in (
-                ("train", splits.train, splits.train_source, config.max_train_samples),
-                ("validation", splits.validation, splits.validation_source, config.max_eval_samples)):
-            documents, summaries = self.text_pairs(config, dataset, source)
-            pairs = limit(datasets.Dataset.from_dict({"document": documents, "summary": summaries}), most, config.seed)
+        splits.require_texts(self.required_columns())
+        tokenized, validation = {}, None
+        for split, dataset, most in (("train", splits.train, config.max_train_samples),
+                                     ("validation", splits.validation, config.max_eval_samples)):
+            pairs = limit(datasets.Dataset.from_dict({"document": list(dataset[config.text_column]),
+                                                      "summary": list(dataset[config.summary_column])}),
+                          most, config.seed)
             sentences = [split_sentences(document) for document in pairs["document"]]
             labels = [oracle_labels(s, summary) for s, summary in zip(sentences, pairs["summary"])]
             rows = [row for s, label in zip(sentences, labels)
                     for row in sentence_inputs(tokenizer, s, label, config.max_length)]
             tokenized[split] = datasets.Dataset.from_list(rows)
-            if split == "validation":
-                state = ExtractiveState(sentences, list(pairs["summary"]), labels, tokenizer)
-        baselines = self.baselines(config, [" ".join(s) for s in state.documents], state.references)
-        for name, value in baselines.items():
-            print(f"[baseline] {name}={value:.4f} on the {len(state.documents)} validation documents", flush=True)
-        picked = sum(map(sum, state.labels)) / max(1, sum(map(len, state.labels)))
-        details = {"Sentence labels": f"greedy ROUGE oracle; {picked:.0%} of validation sentences are in a summary",
-                   "pipeline_task": self.name, **{f"Baseline {k}": f"{v:.4f}" for k, v in baselines.items()}}
-        return PreparedData(tokenized["train"], tokenized["validation"],
-                            model_overrides={"num_labels": 2, "id2label": {0: "omit", 1: "keep"},
-                                             "label2id": {"omit": 0, "keep": 1}},
-                            card_details=details, task_state=state, baselines=baselines)
-
-    def baselines(self, config, sources, references):
-        """Lead-3, and lead-k: the first k sentences, k being the reference's own sentence count. A summary
-        as long as the reference scores higher ROUGE than a short one, so lead-k shows what picking
-        sentences adds beyond picking the right number of them."""
-        from kerastx.metrics.generation import lead_sentences, rouge_scores, split_sentences
-
-        lead_k = rouge_scores([lead_sentences(document, len(split_sentences(reference)))
-                               for document, reference in zip(sources, references)], references)
-        return {**super().baselines(config, sources, references), **{f"leadk_{k}": v for k, v in lead_k.items()}}
-
-    def collator(self, config, tokenizer, static: bool, model=None):
-        from transformers import DataCollatorForTokenClassification
-
-        if static:
-            return DataCollatorForTokenClassification(tokenizer, padding="max_length", max_length=config.max_length,
-                                                      return_tensors="np")
-        return DataCollatorForTokenClassification(tokenizer, pad_to_multiple_of=config.pad_to_multiple_of,
-                                                  return_tensors="np")
-
-    def metrics_callback(self, config, dataset, prepared):
-        from kerastx.callbacks.generation import ExtractiveRougeCallback
-
-        state = prepared.task_state
-        state.callback = ExtractiveRougeCallback(
-            state.documents, state.references, state.labels, state.tokenizer, config.max_length,
-            config.threshold, config.max_sentences, batch_size=config.eval_batch_size or 2 * config.batch_size,
-            every_steps=config.eval_every_steps)
-        return state.callback
-
-    def show_predictions(self, config, model, tokenizer, prepared, splits, count):
-        from kerastx.metrics.generation import split_sentences
-
-        state = prepared.task_state
-        shown = zip(state.documents, state.callback.predictions, state.references)
-        return [f"{summary!r}  [{len(split_sentences(summary))} of {len(sentences)} sentences; reference: {reference!r}]"
-                for sentences, summary, reference in list(shown)[:count]]
-
-    def predict(self, run_dir, config, inputs, options):
-        from kerastx.config import parse_saved_config
-        from kerastx.generation.extractive import SentenceScorer
-        from kerastx.predict import load_trained
-
-        run_config = parse_saved_config(self.config_class, config)
-        tokenizer, model = load_trained(run_dir, self.model_class)
-        scorer = SentenceScorer(model, tokenizer, run_config.max_length, threshold=run_config.threshold,
-                                max_sentences=run_config.max_sentences)
-        return scorer.summarize(inputs)
+            validation = SentenceLabels(sentences, list(pairs["summary"]), labels)
+        documents = [" ".join(s) for s in validation.documents]
+        picked = sum(map(sum, validation.labels)) / max(1, sum(map(len, validation.labels)))
+        return PreparedData(
+            tokenized["train"], validation=None, evaluation=validation,
+            samples=list(zip(documents[:5], validation.references)), validation_size=len(documents),
+            model_overrides={"num_labels": 2, "id2label": {0: "omit", 1: "keep"}, "label2id": {"omit": 0, "keep": 1}},
+            card_details={"Sentence labels": f"greedy ROUGE oracle; {picked:.0%} of validation sentences are in a summary"},
+            baselines=lead_baselines(documents, validation.references))
 
 
-RECIPE = ExtractiveSummarization()
+def predictor(config, model, tokenizer):
+    from kerastx.generation.extractive import ExtractiveSummarizer, SentenceScorer
+
+    return ExtractiveSummarizer(SentenceScorer(model, tokenizer, config.max_length, config.evaluation_batch_size,
+                                               threshold=config.threshold, max_sentences=config.max_sentences))
 
 
-def main(argv=None):
-    return run_cli(RECIPE, argv)
+def evaluator(config, prepared, validation_batches, predictor):
+    from kerastx.evaluation.extractive import ExtractiveEvaluator
 
+    labelled = prepared.evaluation
+    return ExtractiveEvaluator(labelled.documents, labelled.references, labelled.labels, scorer=predictor.scorer)
+
+
+RECIPE = Recipe(
+    name="extractive_summarization",
+    title="Extractive summarization",
+    config_class=ExtractiveSummarizationConfig,
+    model_class="TFAutoModelForTokenClassification",
+    data=ExtractiveSummarizationData,
+    evaluator=evaluator,
+    predictor=predictor,
+    main_metric="rougeL",
+    pipeline_task="token-classification",
+)
+main = RECIPE.main
 
 if __name__ == "__main__":
     main()

@@ -1,18 +1,19 @@
 """What translation and summarization share: source/target text pairs, a seq2seq model, and
 generation metrics computed with XLA-compiled, length-bucketed ``generate``.
 
-A task subclasses :class:`Seq2SeqRecipe` and declares how to find its text pairs, its metric and
-its built-in data.
+Not a recipe itself: a task subclasses :class:`Seq2SeqData` with how to find its text pairs, and
+declares its Recipe with :func:`generation_predictor` and :func:`generation_evaluator`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
-from kerastx.config import RunConfig, option
+from kerastx.config import RunConfig, check_positive, option
 from kerastx.errors import ConfigError, DataError
-from kerastx.recipes.base import PreparedData, Recipe
+from kerastx.recipes.base import PreparedData, TaskData
+
+SEQ2SEQ_ARCHITECTURES = ("marian", "bart", "t5")
 
 
 @dataclasses.dataclass
@@ -31,62 +32,57 @@ class Seq2SeqConfig(RunConfig):
 
     def validate(self, explicit: set[str]) -> None:
         super().validate(explicit)
-        for name in ("max_target_length", "num_beams", "generation_batch_size"):
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be a positive number, got {getattr(self, name)}")
-        for name in ("max_new_tokens", "generation_samples"):
-            if getattr(self, name) is not None and getattr(self, name) <= 0:
-                raise ConfigError(f"{name} must be a positive number, got {getattr(self, name)}")
+        check_positive(self, ("max_target_length", "num_beams", "generation_batch_size"))
+        check_positive(self, ("max_new_tokens", "generation_samples"), allow_none=True)
         if self.no_repeat_ngram_size < 0:
             raise ConfigError(f"no_repeat_ngram_size must be 0 (off) or positive, got {self.no_repeat_ngram_size}")
         if "length_penalty" in explicit and self.num_beams == 1:
             raise ConfigError("option 'length_penalty' would be ignored: it only applies to beam search (num_beams > 1)")
 
 
-@dataclass
-class Seq2SeqState:
-    """What the later hooks need: the generation sample and the callback that generates for it."""
+@dataclasses.dataclass
+class GenerationSample:
+    """The fixed, seeded validation sample that generation metrics are computed on."""
 
     sources: list[str]
-    references: list[str]
-    tokenizer: object
-    callback: object = None
+    references: list  # one text each, or a list of alternative texts (multi-reference translation)
 
 
-class Seq2SeqRecipe(Recipe):
-    model_class = "TFAutoModelForSeq2SeqLM"
-    metric_fn_name = ""  # a function of kerastx.metrics.generation: predictions, references -> {name: score}
+class Seq2SeqData(TaskData):
+    """Source/target pairs, tokenized for a seq2seq model. Subclasses say where a split's pairs are."""
+
     multi_reference = False  # score each distinct source once, against all of its targets in the validation data
 
-    def text_pairs(self, config, dataset, source) -> tuple[list, list]:
+    def text_pairs(self, dataset, source) -> tuple[list, list]:
         """The (sources, targets) columns of one split, before checking."""
         raise NotImplementedError
 
-    def generation_options(self, config, tokenizer):
-        from kerastx.generation.bucketed import GenerationOptions
-
-        return GenerationOptions(max_new_tokens=config.max_new_tokens or config.max_target_length,
-                                 num_beams=config.num_beams, length_penalty=config.length_penalty,
-                                 no_repeat_ngram_size=config.no_repeat_ngram_size)
-
-    def baselines(self, config, sources: list[str], references: list[str]) -> dict[str, float]:
+    def baselines(self, sources: list[str], references: list) -> dict[str, float]:
         """Scores of a trivial system on the generation sample, reported beside the model's."""
         return {}
 
-    def training_texts(self, config, splits):
-        sources, targets = self.text_pairs(config, splits.train, splits.train_source)
+    def training_texts(self, splits):
+        sources, targets = self.text_pairs(splits.train, splits.train_source)
         yield from (str(text) for text in sources)
         yield from (str(text) for text in targets)
 
-    def prepare(self, config, splits, tokenizer) -> PreparedData:
+    def feature_spec(self, tokenizer):
+        from kerastx.data.features import Feature, FeatureSpec
+
+        return FeatureSpec.model_inputs(
+            tokenizer, Feature("labels", pad=-100, length="max_target_length", label=True),
+            Feature("decoder_input_ids", pad=tokenizer.pad_token_id, length="max_target_length", from_labels=True))
+
+    def prepare(self, splits, tokenizer) -> PreparedData:
         import datasets
 
         from kerastx.data.splits import limit
 
+        config = self.config
         pairs = {}
         for split, dataset, source in (("train", splits.train, splits.train_source),
                                        ("validation", splits.validation, splits.validation_source)):
-            sources, targets = self.text_pairs(config, dataset, source)
+            sources, targets = self.text_pairs(dataset, source)
             for row, (text, target) in enumerate(zip(sources, targets)):
                 for side, value in (("source", text), ("target", target)):
                     if not isinstance(value, str) or not value.strip():
@@ -110,59 +106,46 @@ class Seq2SeqRecipe(Recipe):
                                           max_length=config.max_target_length)["input_ids"]
             return {name: encoded[name] for name in tokenizer.model_input_names + ["labels"] if name in encoded}
 
-        tokenized = {split: dataset.map(tokenize, batched=True, remove_columns=["source", "target"],
-                                        desc=f"Tokenizing {split}")
-                     for split, dataset in (("train", train), ("validation", validation))}
         sources = list(sample["source"])
-        baselines = self.baselines(config, sources, references)
-        for name, value in baselines.items():
-            print(f"[baseline] {name}={value:.4f} on the {len(sources)} generation examples", flush=True)
-        details = {"Generation": f"{len(sources)} validation examples, {config.num_beams} beam(s), "
-                                 f"at most {config.max_new_tokens or config.max_target_length} new tokens, XLA",
-                   "pipeline_task": self.name}
-        details.update({f"Baseline {name}": f"{value:.4f}" for name, value in baselines.items()})
-        return PreparedData(tokenized["train"], tokenized["validation"], card_details=details,
-                            task_state=Seq2SeqState(sources, references, tokenizer), baselines=baselines)
+        return PreparedData(
+            train.map(tokenize, batched=True, remove_columns=["source", "target"], desc="Tokenizing train"),
+            validation=None, evaluation=GenerationSample(sources, references),
+            samples=[(text, _first(reference)) for text, reference in zip(sources[:5], references)],
+            validation_size=len(validation),
+            card_details={"Generation": f"{len(sources)} validation examples, {config.num_beams} beam(s), "
+                                        f"at most {config.max_new_tokens or config.max_target_length} new tokens, XLA"},
+            baselines=self.baselines(sources, references))
 
-    def collator(self, config, tokenizer, static: bool, model=None):
-        from kerastx.data.collators import Seq2SeqCollator
 
-        if static:
-            return Seq2SeqCollator(tokenizer, model, source_length=config.max_length,
-                                   target_length=config.max_target_length)
-        return Seq2SeqCollator(tokenizer, model, pad_to_multiple_of=config.pad_to_multiple_of)
+def generation_options(config, forced_bos_token_id: int | None = None):
+    from kerastx.generation.bucketed import GenerationOptions
 
-    def metrics_callback(self, config, dataset, prepared):
-        from kerastx.callbacks.generation import GenerationMetricsCallback
-        from kerastx.generation.bucketed import length_buckets
+    return GenerationOptions(max_new_tokens=config.max_new_tokens or config.max_target_length,
+                             num_beams=config.num_beams, length_penalty=config.length_penalty,
+                             no_repeat_ngram_size=config.no_repeat_ngram_size, forced_bos_token_id=forced_bos_token_id)
+
+
+def generation_predictor(config, model, tokenizer, options=None):
+    """The XLA bucketed generator of a seq2seq run: texts in, generated texts out."""
+    from kerastx.generation.bucketed import BucketedGenerator, length_buckets
+
+    return BucketedGenerator(model, tokenizer, length_buckets(config.max_length), config.generation_batch_size,
+                             options or generation_options(config), prefix=config.source_prefix)
+
+
+def generation_evaluator(metric_fn_name: str, directions: dict[str, str]):
+    """An evaluator factory: ``metric_fn_name`` (a function of kerastx.metrics.generation) on the
+    generation sample, generated by the run's predictor (so nothing compiles twice)."""
+
+    def evaluator(config, prepared, validation_batches, predictor):
+        from kerastx.evaluation.generation import GenerationEvaluator
         from kerastx.metrics import generation
 
-        state = prepared.task_state
-        state.callback = GenerationMetricsCallback(
-            state.sources, state.references, state.tokenizer, getattr(generation, self.metric_fn_name),
-            length_buckets(config.max_length), self.generation_options(config, state.tokenizer),
-            batch_size=config.generation_batch_size, prefix_text=config.source_prefix,
-            every_steps=config.eval_every_steps, evaluate_at_start=config.evaluate_before_training)
-        return state.callback
+        sample = prepared.evaluation
+        return GenerationEvaluator(sample.sources, sample.references, getattr(generation, metric_fn_name), directions,
+                                   generator=predictor)
 
-    def show_predictions(self, config, model, tokenizer, prepared, splits, count):
-        state = prepared.task_state
-        shown = zip(state.sources, state.callback.predictions, state.references)
-        return [f"{source!r} -> {prediction!r}  [reference: {_first(reference)!r}]"
-                for source, prediction, reference in list(shown)[:count]]
-
-    def predict(self, run_dir, config, inputs, options):
-        from kerastx.config import parse_saved_config
-        from kerastx.generation.bucketed import BucketedGenerator, length_buckets
-        from kerastx.predict import load_trained
-
-        run_config = parse_saved_config(self.config_class, config)
-        tokenizer, model = load_trained(run_dir, self.model_class)
-        generator = BucketedGenerator(model, tokenizer, length_buckets(run_config.max_length),
-                                      min(run_config.generation_batch_size, len(inputs)),
-                                      self.generation_options(run_config, tokenizer),
-                                      prefix=run_config.source_prefix)
-        return generator(inputs)
+    return evaluator
 
 
 def _first(reference):

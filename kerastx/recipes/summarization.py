@@ -12,11 +12,14 @@ in the BBC News Summary layout (``News Articles/<category>/*.txt`` beside ``Summ
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
-from kerastx.cli import run_cli
 from kerastx.config import option
-from kerastx.recipes.seq2seq import Seq2SeqConfig, Seq2SeqRecipe
+from kerastx.evaluation.base import maximized
+from kerastx.recipes.base import Recipe
+from kerastx.recipes.seq2seq import (SEQ2SEQ_ARCHITECTURES, Seq2SeqConfig, Seq2SeqData, generation_evaluator,
+                                     generation_predictor)
+
+ROUGE_NAMES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 
 
 @dataclasses.dataclass
@@ -33,46 +36,37 @@ class SummarizationConfig(SummaryColumns, Seq2SeqConfig):
     model: str = option("scratch:marian-mini", "Hub id (e.g. t5-small, with --source_prefix 'summarize: '), local Hugging Face directory, or 'scratch:<architecture>-<size>' with architecture marian, bart or t5 and size tiny, mini, small or base (trained from scratch with a tokenizer trained on the data).", "model")
 
 
-class DocumentSummaryData:
-    """Reading and checking document/summary pairs, and the lead-3 baseline: what every summarization
-    recipe shares (mixed into a Recipe)."""
+class SummarizationData(Seq2SeqData):
+    def read_file(self, path):
+        from kerastx.data.summary_dirs import read_documents
 
-    main_metric = "rougeL"
+        return read_documents(path)
 
-    def read_file(self, config, path):
-        from kerastx.data.files import read_data_file
-        from kerastx.data.summary_dirs import read_summary_dirs
+    def required_columns(self):
+        return [self.config.text_column, self.config.summary_column]
 
-        if Path(path).is_dir():
-            return read_summary_dirs(path)
-        return read_data_file(path)
+    def text_pairs(self, dataset, source):  # the columns were checked by required_columns
+        return list(dataset[self.config.text_column]), list(dataset[self.config.summary_column])
 
-    def required_columns(self, config):
-        return [config.text_column, config.summary_column]
+    def baselines(self, sources, references):
+        from kerastx.metrics.generation import lead_baselines
 
-    def text_pairs(self, config, dataset, source):  # the columns were checked by required_columns
-        return list(dataset[config.text_column]), list(dataset[config.summary_column])
-
-    def baselines(self, config, sources, references):
-        from kerastx.metrics.generation import lead_sentences, rouge_scores
-
-        lead3 = rouge_scores([lead_sentences(document, 3) for document in sources], references)
-        return {f"lead3_{name}": value for name, value in lead3.items()}
+        return lead_baselines(sources, references)
 
 
-class Summarization(DocumentSummaryData, Seq2SeqRecipe):
-    name = "summarization"
-    title = "Summarization"
-    config_class = SummarizationConfig
-    metric_fn_name = "rouge_scores"
-
-
-RECIPE = Summarization()
-
-
-def main(argv=None):
-    return run_cli(RECIPE, argv)
-
+RECIPE = Recipe(
+    name="summarization",
+    title="Summarization",
+    config_class=SummarizationConfig,
+    model_class="TFAutoModelForSeq2SeqLM",
+    data=SummarizationData,
+    evaluator=generation_evaluator("rouge_scores", maximized(*ROUGE_NAMES)),
+    predictor=generation_predictor,
+    main_metric="rougeL",
+    pipeline_task="summarization",
+    scratch_architectures=SEQ2SEQ_ARCHITECTURES,
+)
+main = RECIPE.main
 
 if __name__ == "__main__":
     main()

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from kerastx.cli import run_cli
 from kerastx.config import RunConfig, option
-from kerastx.errors import DataError
-from kerastx.recipes.base import PreparedData, Recipe
+from kerastx.recipes.base import PreparedData, Recipe, TaskData
 
 
 @dataclasses.dataclass
@@ -28,28 +26,27 @@ def _ui_languages(config):
     return ui_language_dataset()
 
 
-class TextClassification(Recipe):
-    name = "text_classification"
-    title = "Text classification (single texts or sentence pairs)"
-    config_class = TextClassificationConfig
-    model_class = "TFAutoModelForSequenceClassification"
-    main_metric = "f1"
-    builtin_datasets = {"ui-languages": _ui_languages}
+class TextClassificationData(TaskData):
+    def _text_columns(self):
+        return [c for c in (self.config.text_column, self.config.text_pair_column) if c]
 
-    def _columns(self, config):
-        return [c for c in (config.text_column, config.text_pair_column) if c]
+    def required_columns(self):
+        return self._text_columns() + [self.config.label_column]
 
-    def required_columns(self, config):
-        return self._columns(config) + [config.label_column]
-
-    def training_texts(self, config, splits):
-        for column in self._columns(config):
+    def training_texts(self, splits):
+        for column in self._text_columns():
             yield from (str(t) for t in splits.train[column])
 
-    def prepare(self, config, splits, tokenizer) -> PreparedData:
+    def feature_spec(self, tokenizer):
+        from kerastx.data.features import Feature, FeatureSpec
+
+        return FeatureSpec.model_inputs(tokenizer, Feature("labels", length=None, label=True))
+
+    def prepare(self, splits, tokenizer) -> PreparedData:
         from kerastx.data.labels import LabelMap
 
-        splits.require_texts(self._columns(config))
+        config = self.config
+        splits.require_texts(self._text_columns())
         labels = LabelMap.infer(list(splits.train[config.label_column]), config.label_names)
         encoded = {}
         for split, (dataset, source) in {"train": (splits.train, splits.train_source),
@@ -73,60 +70,46 @@ class TextClassification(Recipe):
             tokenized[split] = dataset.map(tokenize, batched=True, desc=f"Tokenizing {split}").remove_columns(
                 [c for c in dataset.column_names if c not in keep])
         return PreparedData(
-            tokenized["train"], tokenized["validation"],
+            tokenized["train"], tokenized["validation"], evaluation=labels, samples=self._samples(splits, labels),
+            validation_size=len(tokenized["validation"]),
             model_overrides={"num_labels": len(labels.names), "id2label": labels.id2label, "label2id": labels.label2id},
-            card_details={"Labels": ", ".join(labels.names), "pipeline_task": "text-classification"},
-            task_state=labels,
-        )
+            card_details={"Labels": ", ".join(labels.names)})
 
-    def collator(self, config, tokenizer, static: bool, model=None):
-        from transformers import DataCollatorWithPadding
-
-        if static:
-            return DataCollatorWithPadding(tokenizer, padding="max_length", max_length=config.max_length,
-                                           return_tensors="np")
-        return DataCollatorWithPadding(tokenizer, pad_to_multiple_of=config.pad_to_multiple_of, return_tensors="np")
-
-    def metrics_callback(self, config, dataset, prepared):
-        from kerastx.callbacks.metrics import ClassificationMetricsCallback
-
-        return ClassificationMetricsCallback(dataset, num_labels=prepared.model_overrides["num_labels"],
-                                             every_steps=config.eval_every_steps)
-
-    def show_predictions(self, config, model, tokenizer, prepared, splits, count):
-        from kerastx.predict import classify
-
-        names = dict(zip(prepared.task_state.values, prepared.task_state.names))
-        rows = splits.validation.shuffle(seed=config.seed).select(range(min(count, len(splits.validation))))
+    def _samples(self, splits, labels):
+        config = self.config
+        names = dict(zip(labels.values, labels.names))
+        rows = splits.validation.shuffle(seed=config.seed).select(range(min(5, len(splits.validation))))
         texts = list(rows[config.text_column])
-        pairs = list(rows[config.text_pair_column]) if config.text_pair_column else None
-        results = classify(model, tokenizer, texts, pairs, config.max_length)
-        return [f"{label} ({score:.2f}) <- {text!r}" + (f" / {pair!r}" if pairs else "") + f"  [true: {names[truth]}]"
-                for (label, score), text, pair, truth in zip(results, texts, pairs or texts, rows[config.label_column])]
-
-    def predict(self, run_dir, config, inputs, options):
-        from transformers import AutoTokenizer, TFAutoModelForSequenceClassification
-
-        from kerastx.predict import classify
-
-        model = TFAutoModelForSequenceClassification.from_pretrained(str(run_dir))
-        tokenizer = AutoTokenizer.from_pretrained(str(run_dir))
-        paired = config["data"]["text_pair_column"] is not None
-        split = [line.split(options.sep, 1) for line in inputs]
-        if paired and any(len(parts) != 2 for parts in split):
-            raise DataError(f"this model classifies sentence pairs: separate the two sentences with {options.sep!r}")
-        texts = [parts[0] for parts in split] if paired else inputs
-        pairs = [parts[1] for parts in split] if paired else None
-        results = classify(model, tokenizer, texts, pairs, config["data"]["max_length"])
-        return [f"{label}\t{score:.4f}\t{text}" for (label, score), text in zip(results, inputs)]
+        inputs = list(zip(texts, rows[config.text_pair_column])) if config.text_pair_column else texts
+        return [(given, names[truth]) for given, truth in zip(inputs, rows[config.label_column])]
 
 
-RECIPE = TextClassification()
+def evaluator(config, prepared, validation_batches, predictor):
+    from kerastx.evaluation.classification import ClassificationEvaluator
+
+    return ClassificationEvaluator(validation_batches, num_labels=len(prepared.evaluation.names))
 
 
-def main(argv=None):
-    return run_cli(RECIPE, argv)
+def predictor(config, model, tokenizer):
+    from kerastx.inference.classification import TextClassifier
 
+    return TextClassifier(model, tokenizer, config.max_length, config.evaluation_batch_size,
+                          paired=config.text_pair_column is not None)
+
+
+RECIPE = Recipe(
+    name="text_classification",
+    title="Text classification (single texts or sentence pairs)",
+    config_class=TextClassificationConfig,
+    model_class="TFAutoModelForSequenceClassification",
+    data=TextClassificationData,
+    evaluator=evaluator,
+    predictor=predictor,
+    main_metric="f1",
+    pipeline_task="text-classification",
+    builtin_datasets={"ui-languages": _ui_languages},
+)
+main = RECIPE.main
 
 if __name__ == "__main__":
     main()

@@ -15,10 +15,12 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from kerastx.cli import run_cli
 from kerastx.config import option
 from kerastx.errors import ConfigError, DataError
-from kerastx.recipes.seq2seq import Seq2SeqConfig, Seq2SeqRecipe
+from kerastx.evaluation.base import maximized
+from kerastx.recipes.base import Recipe
+from kerastx.recipes.seq2seq import (SEQ2SEQ_ARCHITECTURES, Seq2SeqConfig, Seq2SeqData, generation_evaluator,
+                                     generation_options, generation_predictor)
 
 
 @dataclasses.dataclass
@@ -45,19 +47,14 @@ def _ui_translations(config):
     return ui_translation_dataset(config.target_lang)
 
 
-class Translation(Seq2SeqRecipe):
-    name = "translation"
-    title = "Translation"
-    config_class = TranslationConfig
-    main_metric = "bleu"
-    metric_fn_name = "bleu_scores"
+class TranslationData(Seq2SeqData):
     multi_reference = True  # Tatoeba-style data lists alternative translations of a sentence on separate rows
-    builtin_datasets = {"ui-translations": _ui_translations}
 
-    def read_file(self, config, path):
+    def read_file(self, path):
         from kerastx.data.files import read_data_file
         from kerastx.data.parallel import is_opus_pair, read_opus_pair, read_tab_pairs
 
+        config = self.config
         if is_opus_pair(path, config.source_lang, config.target_lang):
             return read_opus_pair(path, config.source_lang, config.target_lang)
         if Path(path).suffix.lower() == ".txt":  # ManyThings/Tatoeba: English first, whichever way we translate
@@ -66,13 +63,14 @@ class Translation(Seq2SeqRecipe):
             return read_tab_pairs(path, first, second)
         return read_data_file(path)
 
-    def held_out_group(self, config):
-        return config.source_column or config.source_lang  # alternative translations of a sentence stay together
+    def held_out_group(self):
+        return self.config.source_column or self.config.source_lang  # alternative translations stay together
 
-    def required_columns(self, config):
-        return [c for c in (config.source_column, config.target_column) if c]
+    def required_columns(self):
+        return [c for c in (self.config.source_column, self.config.target_column) if c]
 
-    def text_pairs(self, config, dataset, source):
+    def text_pairs(self, dataset, source):
+        config = self.config
         columns = dataset.column_names
         if config.source_column or config.target_column or "translation" not in columns:
             names = (config.source_column or config.source_lang, config.target_column or config.target_lang)
@@ -90,15 +88,16 @@ class Translation(Seq2SeqRecipe):
         return ([pair[config.source_lang] for pair in translations],
                 [pair[config.target_lang] for pair in translations])
 
-    def prepare(self, config, splits, tokenizer):
-        _set_language_codes(config, tokenizer)
-        return super().prepare(config, splits, tokenizer)
+    def prepare(self, splits, tokenizer):
+        _set_language_codes(self.config, tokenizer)
+        return super().prepare(splits, tokenizer)
 
-    def generation_options(self, config, tokenizer):
-        options = super().generation_options(config, tokenizer)
-        if config.target_lang_code:
-            options.forced_bos_token_id = _token_id(tokenizer, config.target_lang_code, "target_lang_code")
-        return options
+
+def predictor(config, model, tokenizer):
+    """The XLA generator, forced to start with the target language token of a multilingual model."""
+    forced = _token_id(tokenizer, config.target_lang_code, "target_lang_code") if config.target_lang_code else None
+    _set_language_codes(config, tokenizer)
+    return generation_predictor(config, model, tokenizer, generation_options(config, forced))
 
 
 def _set_language_codes(config, tokenizer) -> None:
@@ -119,12 +118,20 @@ def _token_id(tokenizer, token: str, option_name: str) -> int:
     return token_id
 
 
-RECIPE = Translation()
-
-
-def main(argv=None):
-    return run_cli(RECIPE, argv)
-
+RECIPE = Recipe(
+    name="translation",
+    title="Translation",
+    config_class=TranslationConfig,
+    model_class="TFAutoModelForSeq2SeqLM",
+    data=TranslationData,
+    evaluator=generation_evaluator("bleu_scores", maximized("bleu", "chrf")),
+    predictor=predictor,
+    main_metric="bleu",
+    pipeline_task="translation",
+    scratch_architectures=SEQ2SEQ_ARCHITECTURES,
+    builtin_datasets={"ui-translations": _ui_translations},
+)
+main = RECIPE.main
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,95 @@
+"""The question-answering recipe end to end on real SQuAD articles: a short fit of the packaged MiniLM
+whose scores rise on held-out questions, the harness checks, the QA pipeline round trip, bad input."""
+
+import json
+
+import pytest
+
+from kerastx.recipes import question_answering
+from recipe_harness import check_bad_inputs, check_predict, check_run_directory, write
+from tests_helpers import as_flags
+
+CONTEXT = ("Architecturally, the school has a Catholic character. Atop the Main Building's gold dome is a golden "
+           "statue of the Virgin Mary.")
+
+
+def squad_questions(source, target, article: int, keep):
+    """The questions of one article of the SQuAD file whose number within their paragraph ``keep`` accepts."""
+    data = json.loads(source.read_text(encoding="utf-8"))
+    chosen = data["data"][article]
+    paragraphs = [{"context": p["context"], "qas": [q for i, q in enumerate(p["qas"]) if keep(i)]}
+                  for p in chosen["paragraphs"]]
+    kept = {"title": chosen["title"], "paragraphs": [p for p in paragraphs if p["qas"]]}
+    return write(target, json.dumps({"data": [kept], "version": data["version"]}))
+
+
+@pytest.fixture(scope="module")
+def qa_options(tmp_path_factory, shared_data):
+    tmp = tmp_path_factory.mktemp("qa")
+    squad = shared_data("squad") / "train-v1.1.json"
+    # Beyoncé: every fifth question of a paragraph is for validation, the others for training
+    return {"train_file": squad_questions(squad, tmp / "train.json", 1, lambda i: i % 5 != 4),
+            "validation_file": squad_questions(squad, tmp / "valid.json", 1, lambda i: i % 5 == 4),
+            "model": "minilm", "max_length": 128, "stride": 32, "batch_size": 8, "max_train_samples": 600,
+            "max_eval_samples": 80, "epochs": 1, "learning_rate": 1e-4, "warmup_ratio": 0.1,
+            "pad_to_multiple_of": 32, "evaluate_before_training": True}
+
+
+@pytest.fixture(scope="module")
+def qa_run(qa_options, tmp_path_factory):
+    """One epoch (184 steps of 128-token windows) of the packaged MiniLM on 600 questions of one article,
+    evaluated on other questions about the same paragraphs (about 2 minutes on 2 cores)."""
+    return question_answering.main(as_flags({**qa_options, "output_dir": tmp_path_factory.mktemp("out") / "run"}))
+
+
+def test_exact_match_and_f1_rise_on_other_questions_about_the_paragraphs(qa_run):
+    before, after = qa_run.evaluations
+    assert before["epoch"] == 0 and after["epoch"] == 1
+    # measured: exact match 0 -> 10 (8 of 80 questions), F1 5.2 -> 10.3; 184 small steps only start to teach spans
+    assert after["val_exact_match"] >= before["val_exact_match"] + 5
+    assert after["val_f1"] > before["val_f1"] + 3
+    assert 0 <= after["val_exact_match"] <= after["val_f1"] <= 100
+
+
+def test_run_directory_and_predict_follow_the_harness(qa_run, capsys):
+    metrics = check_run_directory(question_answering.RECIPE, qa_run)
+    assert set(metrics["directions"]) == {"val_exact_match", "val_f1"}
+    [line] = check_predict(qa_run.output_dir, [f"What sits on top of the Main Building?\t{CONTEXT}"], capsys)
+    answer, score = line.rsplit("\t", 1)
+    assert answer in CONTEXT and float(score)
+
+
+def test_saved_run_loads_in_the_question_answering_pipeline(qa_run):
+    from transformers import pipeline
+
+    from kerastx.recipes.registry import load_predictor
+
+    question = "What is atop the Main Building's dome?"
+    answerer = pipeline("question-answering", model=str(qa_run.output_dir), framework="tf", dtype=None)
+    theirs = answerer(question=question, context=CONTEXT)
+    [ours] = load_predictor(qa_run.output_dir)([(question, CONTEXT)])
+    # one window, so both pick the best start + end logit span of the context
+    assert (ours["start"], ours["end"]) == (theirs["start"], theirs["end"])
+    assert ours["answer"] == theirs["answer"] == CONTEXT[ours["start"]:ours["end"]]
+
+
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(qa_options, tmp_path, capsys):
+    data = json.loads(qa_options["validation_file"].read_text())  # its first question: about Beyoncé
+    first = data["data"][0]["paragraphs"][0]["qas"][0]
+    first["answers"][0]["answer_start"] += 1
+    moved = write(tmp_path / "moved.json", json.dumps(data))
+    long_question = {"question": "why " * 300, "context": CONTEXT, "id": "q-long",
+                     "answers": {"text": ["Catholic"], "answer_start": [CONTEXT.index("Catholic")]}}
+    check_bad_inputs(question_answering.main, qa_options, tmp_path, capsys, [
+        (lambda o, tmp: {**o, "validation_file": moved},
+         f"moved.json question {first['id']}: answer '{first['answers'][0]['text']}' is not at character"),
+        (lambda o, tmp: {**o, "validation_file": write(tmp / "long.jsonl", json.dumps(long_question) + "\n")},
+         "question q-long"),
+        (lambda o, tmp: {**o, "train_file": write(tmp / "t.jsonl", json.dumps({"question": "q", "context": "c"}) + "\n")},
+         "t.jsonl: no column 'answers'"),
+        (lambda o, tmp: {**o, "stride": 128}, "stride (128) must be smaller than max_length (128)"),
+        (lambda o, tmp: {**o, "model": "scratch:t5-tiny"}, "for question answering"),
+        (lambda o, tmp: {k: v for k, v in o.items() if k != "validation_file"},  # one article: none to hold out
+         "train.json: every row has the same 'title'"),
+    ])
+
