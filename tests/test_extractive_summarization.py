@@ -10,6 +10,7 @@ import pytest
 
 from kerastx.data.extractive import oracle_labels, pick_sentences, sentence_inputs, sentence_spans
 from kerastx.recipes import extractive_summarization
+from recipe_harness import check_predict, check_run_directory
 from tests_helpers import as_flags, one_line_error
 
 SENTENCES = ["Shares in the firm rose by a third on Monday.", "The weather was mild.",
@@ -88,7 +89,8 @@ def test_fit_reports_rouge_beside_lead3_and_picks_whole_sentences(extractive_run
     assert set(result.metrics) == {"val_rouge1", "val_rouge2", "val_rougeL", "val_rougeLsum", "val_sentence_f1",
                                    "val_sentences"}
     assert result.metrics["val_sentences"] >= 1
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics = check_run_directory(extractive_summarization.RECIPE, result)
+    assert "val_sentences" not in metrics["directions"]  # a count, neither better high nor low
     assert set(metrics["baselines"]) == {f"{lead}_{rouge}" for lead in ("lead3", "leadk")
                                          for rouge in ("rouge1", "rouge2", "rougeL", "rougeLsum")}
     assert "Baseline lead3_rougeL" in (out / "README.md").read_text()
@@ -99,6 +101,15 @@ def test_fit_reports_rouge_beside_lead3_and_picks_whole_sentences(extractive_run
                              capture_output=True, text=True, check=True).stdout.splitlines()
     assert len(printed) == 1
     assert set(split_sentences(printed[0])) <= set(split_sentences(document))
+
+
+def test_predict_follows_the_harness_and_summaries_are_document_sentences(extractive_run, capsys):
+    from kerastx.metrics.generation import split_sentences
+
+    _, out = extractive_run
+    documents = [" ".join(SENTENCES), " ".join(reversed(SENTENCES))]
+    summaries = check_predict(out, documents, capsys)
+    assert all(set(split_sentences(summary)) <= set(SENTENCES) for summary in summaries)
 
 
 def test_scorer_gives_one_probability_per_sentence_across_inputs(extractive_run):

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from kerastx.recipes import summarization, translation
+from recipe_harness import check_predict, check_run_directory
 from tests_helpers import as_flags, one_line_error
 
 TINY_SEQ2SEQ = {"model": "scratch:marian-tiny", "vocab_size": 1000, "batch_size": 16, "max_length": 32,
@@ -55,6 +56,14 @@ def test_bleu_rises_from_before_training_and_both_are_recorded(translation_run):
     metrics = json.loads((options["output_dir"] / "metrics.json").read_text())
     assert metrics["evaluations"][0] == pytest.approx(before)
     assert metrics["final"]["val_bleu"] == pytest.approx(after["val_bleu"])
+
+
+def test_translation_run_directory_and_predict_follow_the_harness(translation_run, capsys):
+    result, _ = translation_run
+    metrics = check_run_directory(translation.RECIPE, result)
+    assert metrics["best"]["mode"] == "max" and metrics["best"]["epoch"] > 0
+    lines = check_predict(result.output_dir, ["I like cats.", "Where is the station?"], capsys)
+    assert len(lines) == 2 and all(line.strip() for line in lines)
 
 
 def test_run_directory_reloads_and_predict_translates_with_the_saved_options(translation_run, tmp_path):
@@ -251,7 +260,7 @@ def test_summarization_fit_reports_lead3_beside_the_model(tmp_path, shared_data)
         "train_file": shared_data("bbc_news_summary"), "model": "scratch:t5-tiny", "vocab_size": 2000,
         "max_length": 64, "max_target_length": 24, "batch_size": 16, "max_train_samples": 160,
         "max_eval_samples": 12, "max_steps": 10, "learning_rate": 1e-3, "output_dir": out}))
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics = check_run_directory(summarization.RECIPE, result)
     assert set(result.metrics) == {"val_rouge1", "val_rouge2", "val_rougeL", "val_rougeLsum"}
     validation = [row for row in _bbc_validation(shared_data, 12)]
     lead3 = rouge_scores([lead_sentences(d, 3) for d, _ in validation], [s for _, s in validation])

@@ -19,10 +19,6 @@ from kerastx.errors import DataError
 
 COLUMNS = ("id", "title", "context", "question", "answers")
 
-# is_squad_json parses the file to decide; the parsed object is kept here (one file at most) so that
-# read_squad, which a recipe calls next, does not parse a large file a second time.
-_parsed: dict = {}
-
 
 def is_squad_json(path: str | Path) -> bool:
     """Whether ``path`` is a ``.json`` file whose top level is an object with a ``"data"`` list, i.e. a
@@ -40,16 +36,12 @@ def is_squad_json(path: str | Path) -> bool:
     if not head.startswith("{"):
         return False  # a JSON array of records: decided without reading the rest
     try:
-        # JSON Lines fails here as soon as the first line is decoded ("Extra data"), so only a single
-        # JSON object costs a full parse, and that parse is kept for read_squad.
+        # JSON Lines fails here as soon as its second line is reached ("Extra data"); a SQuAD file is
+        # parsed in full (read_squad parses it again: under a second for all of SQuAD's 40 MB)
         document = json.loads(file.read_text(encoding="utf-8-sig"))
     except (ValueError, UnicodeDecodeError):
         return False
-    if not (isinstance(document, dict) and isinstance(document.get("data"), list)):
-        return False
-    _parsed.clear()
-    _parsed[_identity(file)] = document
-    return True
+    return isinstance(document, dict) and isinstance(document.get("data"), list)
 
 
 def read_squad(path: str | Path):
@@ -71,14 +63,12 @@ def read_squad(path: str | Path):
         raise DataError(f"{path}: a folder, not a SQuAD JSON file")
     if file.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty")
-    document = _parsed.pop(_identity(file), None)
-    if document is None:
-        try:
-            document = json.loads(file.read_text(encoding="utf-8-sig"))
-        except UnicodeDecodeError as err:
-            raise DataError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
-        except json.JSONDecodeError as err:
-            raise DataError(f"{path}: invalid JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
+    try:
+        document = json.loads(file.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as err:
+        raise DataError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path}: invalid JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
     if not (isinstance(document, dict) and isinstance(document.get("data"), list)):
         raise DataError(f"{path}: not a SQuAD file: its top level has no 'data' list of articles")
     rows = {column: [] for column in COLUMNS}
@@ -180,7 +170,3 @@ def _short(value, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
-
-def _identity(file: Path):
-    stat = file.stat()
-    return str(file.resolve()), stat.st_mtime_ns, stat.st_size

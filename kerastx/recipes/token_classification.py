@@ -71,8 +71,8 @@ class TokenClassificationData(TaskData):
                       "their last words are neither trained nor scored", flush=True)
             features[split] = features[split].remove_columns("words_truncated")
         validation_words, validation_tags = sentences["validation"]
-        samples = [(" ".join(words), _entities(words, tags_)) for words, tags_ in
-                   list(zip(validation_words, validation_tags))[:5]]
+        samples = [(" ".join(words), _entities(words, sentence_tags))
+                   for words, sentence_tags in list(zip(validation_words, validation_tags))[:5]]
         return PreparedData(
             features["train"], features["validation"], evaluation=tags, samples=samples,
             validation_size=len(features["validation"]),
