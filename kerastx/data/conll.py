@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from kerastx.data.files import LinesSource
-from kerastx.errors import DataError
+from kerastx.errors import DataError, shortened
 
 # .txt and .conll are how CoNLL-2003 copies are usually named (train.txt, eng.conll); .train/.testa/.testb
 # are the shared task's own names (eng.train, eng.testa). Not .conllu: CoNLL-U has '#' comment lines and
@@ -72,7 +72,7 @@ def read_conll(path: str | Path, tag_column: int = -1):
         elif len(columns) != width:
             layout = " (word POS chunk NER)" if width == 4 else ""
             raise DataError(f"{path} line {number}: expected {width} space-separated columns{layout} as on line "
-                            f"{first_line}, got {len(columns)}: {_short(line)}")
+                            f"{first_line}, got {len(columns)}: {shortened(line)}")
         if not words:
             starts.append(number)
         words.append(columns[0])
@@ -110,6 +110,3 @@ def _tag_index(path, tag_column: int, width: int, number: int) -> int:
                         f"(0 is the word; use 1 to {width - 1}, or -1 for the last)")
     return index
 
-
-def _short(line: str, limit: int = 60) -> str:
-    return repr(line if len(line) <= limit else line[:limit] + "...")

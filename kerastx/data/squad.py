@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from kerastx.data.files import Source
-from kerastx.errors import DataError
+from kerastx.errors import DataError, shortened
 
 COLUMNS = ("id", "title", "context", "question", "answers")
 
@@ -147,7 +147,7 @@ def _check_row(context, question, answers, name: str, allow_unanswerable: bool) 
         raise DataError(f"{name}: the context is blank")
     if not (isinstance(answers, dict) and isinstance(answers.get("text"), list)
             and isinstance(answers.get("answer_start"), list)):
-        raise DataError(f"{name}: 'answers' must be {{'text': [...], 'answer_start': [...]}}, got {_short(answers)}")
+        raise DataError(f"{name}: 'answers' must be {{'text': [...], 'answer_start': [...]}}, got {shortened(answers)}")
     texts, starts = answers["text"], answers["answer_start"]
     if len(texts) != len(starts):
         raise DataError(f"{name}: {len(texts)} answer texts but {len(starts)} answer_start values")
@@ -158,15 +158,8 @@ def _check_row(context, question, answers, name: str, allow_unanswerable: bool) 
         if not isinstance(text, str) or not text.strip():
             raise DataError(f"{name}: an answer text is blank")
         if not isinstance(start, int) or start < 0:
-            raise DataError(f"{name}: answer_start {start!r} of answer {_short(text)} is not a character position")
+            raise DataError(f"{name}: answer_start {start!r} of answer {shortened(text)} is not a character position")
         found = context[start:start + len(text)]
         if found != text:
-            raise DataError(f"{name}: answer {_short(text)} is not at character {start} of its context "
-                            f"(found {_short(found)})")
-
-
-def _short(value, limit: int = 60) -> str:
-    """repr() of a value cut to ``limit`` characters: keeps messages on one line and short."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
+            raise DataError(f"{name}: answer {shortened(text)} is not at character {start} of its context "
+                            f"(found {shortened(found)})")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from kerastx.data.qa_windows import evaluation_features
-from kerastx.errors import DataError
+from kerastx.errors import DataError, shortened
 
 LENGTH_MULTIPLE = 64  # batches are padded to a multiple of this: few shapes, few retraces
 
@@ -176,11 +176,7 @@ class AnswerPredictor:
         """A ``question<TAB>context`` line (as ``python -m kerastx.predict --file`` reads them) as a pair."""
         question, tab, context = line.partition("\t")
         if not tab:
-            raise DataError(f"{_short(line)}: separate the question and the context with a tab")
+            raise DataError(f"{shortened(line)}: separate the question and the context with a tab")
         if not question.strip() or not context.strip():
-            raise DataError(f"{_short(line)}: both a question and a context are needed, separated by a tab")
+            raise DataError(f"{shortened(line)}: both a question and a context are needed, separated by a tab")
         return question, context
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return repr(text if len(text) <= limit else text[:limit - 3] + "...")

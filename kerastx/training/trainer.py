@@ -15,7 +15,7 @@ from kerastx.config import config_to_dict
 from kerastx.data.features import FeatureCollator
 from kerastx.data.pipeline import build_tf_dataset
 from kerastx.data.splits import load_splits
-from kerastx.errors import ConfigError
+from kerastx.errors import ConfigError, shortened
 from kerastx.models.resolve import is_scratch, load_model, load_tokenizer
 from kerastx.report import best_evaluation, model_card, plot_training_curves
 from kerastx.run_dir import RunDirectory
@@ -166,10 +166,10 @@ def _examples(predictor, samples: list[tuple[object, str]]) -> list[str]:
             for (given, truth), result in zip(samples, results)]
 
 
-def _preview(value, width: int = 100) -> str:
+def _preview(value) -> str:
+    """An input or answer on one line: a pair joined by " / ", whitespace collapsed, cut to 100 characters."""
     text = " / ".join(value) if isinstance(value, tuple) else str(value)
-    text = " ".join(text.split())
-    return repr(text if len(text) <= width else text[:width - 3] + "...")
+    return shortened(" ".join(text.split()), 100)
 
 
 def _quiet() -> bool:
