@@ -55,10 +55,6 @@ class FeatureSpec:
         """The features a tokenized dataset holds (everything but what the model derives)."""
         return tuple(f for f in self.features if not f.from_labels)
 
-    @property
-    def label_names(self) -> list[str]:
-        return [f.name for f in self.features if f.label]
-
     def bounds(self, config) -> dict[str, int]:
         """Each sequence feature's length bound, read from the config option it names."""
         return {f.name: getattr(config, f.length) for f in self.features if f.length}

@@ -13,8 +13,6 @@ from kerastx.config import RunConfig, check_positive, option
 from kerastx.errors import ConfigError, DataError
 from kerastx.recipes.base import PreparedData, TaskData
 
-SEQ2SEQ_ARCHITECTURES = ("marian", "bart", "t5")
-
 
 @dataclasses.dataclass
 class Seq2SeqConfig(RunConfig):

@@ -14,12 +14,11 @@ from __future__ import annotations
 import dataclasses
 
 from kerastx.config import option
-from kerastx.evaluation.base import maximized
+from kerastx.evaluation.generation import ROUGE
+from kerastx.models.scratch import SEQ2SEQ_ARCHITECTURES
 from kerastx.recipes.base import Recipe
-from kerastx.recipes.seq2seq import (SEQ2SEQ_ARCHITECTURES, Seq2SeqConfig, Seq2SeqData, generation_evaluator,
+from kerastx.recipes.seq2seq import (Seq2SeqConfig, Seq2SeqData, generation_evaluator,
                                      generation_predictor)
-
-ROUGE_NAMES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 
 
 @dataclasses.dataclass
@@ -60,7 +59,7 @@ RECIPE = Recipe(
     config_class=SummarizationConfig,
     model_class="TFAutoModelForSeq2SeqLM",
     data=SummarizationData,
-    evaluator=generation_evaluator("rouge_scores", maximized(*ROUGE_NAMES)),
+    evaluator=generation_evaluator("rouge_scores", ROUGE),
     predictor=generation_predictor,
     main_metric="rougeL",
     pipeline_task="summarization",

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from kerastx.config import option
 from kerastx.errors import ConfigError, DataError
-from kerastx.evaluation.base import maximized
+from kerastx.evaluation.generation import BLEU
+from kerastx.models.scratch import SEQ2SEQ_ARCHITECTURES
 from kerastx.recipes.base import Recipe
-from kerastx.recipes.seq2seq import (SEQ2SEQ_ARCHITECTURES, Seq2SeqConfig, Seq2SeqData, generation_evaluator,
+from kerastx.recipes.seq2seq import (Seq2SeqConfig, Seq2SeqData, generation_evaluator,
                                      generation_options, generation_predictor)
 
 
@@ -124,7 +125,7 @@ RECIPE = Recipe(
     config_class=TranslationConfig,
     model_class="TFAutoModelForSeq2SeqLM",
     data=TranslationData,
-    evaluator=generation_evaluator("bleu_scores", maximized("bleu", "chrf")),
+    evaluator=generation_evaluator("bleu_scores", BLEU),
     predictor=predictor,
     main_metric="bleu",
     pipeline_task="translation",
