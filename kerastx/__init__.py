@@ -3,10 +3,13 @@
 Importing kerastx pins Keras 2 (``tf_keras``) for TensorFlow, because Hugging Face TF models are
 tf-keras models: a Keras-3 optimizer, callback or precision policy silently breaks them. It must
 therefore be imported before TensorFlow, or after a TensorFlow that was already set to legacy Keras.
+It also lets ``transformers.pipeline(..., framework="tf")`` run without torch (see :mod:`kerastx.torchless`).
 """
 
 import os
 import sys
+
+from kerastx import torchless
 
 __version__ = "0.1.0"
 
@@ -32,6 +35,7 @@ def _pin_legacy_keras() -> None:
 
 
 _pin_legacy_keras()
+torchless.install()
 
 _PUBLIC = {
     "BleuCallback": "kerastx.callbacks.generation",
@@ -59,9 +63,13 @@ _PUBLIC = {
     "SentenceScorer": "kerastx.generation.extractive",
     "EvaluationCallback": "kerastx.callbacks.metrics",
     "ExtractiveRougeCallback": "kerastx.callbacks.generation",
+    "ProgressLogger": "kerastx.callbacks.progress",
+    "StepTensorBoard": "kerastx.callbacks.tensorboard",
+    "WithValidationLoss": "kerastx.evaluation.loss",
     "KerastxError": "kerastx.errors",
     "load_model": "kerastx.models.resolve",
     "load_tokenizer": "kerastx.models.resolve",
+    "from_pretrained": "kerastx.models.resolve",
     "build_tf_dataset": "kerastx.data.pipeline",
     "run_recipe": "kerastx.training.trainer",
 }

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kerastx.config import parse_config, print_error_and_exit
 from kerastx.errors import KerastxError
+from kerastx.startup_logs import quiet_start_up
 
 
 def run_cli(recipe, argv: list[str] | None = None):
@@ -15,7 +16,8 @@ def run_cli(recipe, argv: list[str] | None = None):
     try:
         config, _explicit = parse_config(recipe.config_class, argv, prog, recipe.title)
         recipe.check(config)
-        from kerastx.training.trainer import run_recipe  # TensorFlow loads here, after --help and config errors
+        quiet_start_up(config.verbose)  # TensorFlow loads here, after --help and config errors
+        from kerastx.training.trainer import run_recipe
 
         return run_recipe(recipe, config)
     except KerastxError as err:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from kerastx import transformers_flags
 from kerastx.errors import ConfigError
 
 SECTIONS = ("data", "model", "training", "evaluation", "output")
@@ -52,6 +53,7 @@ class RunConfig:
     model: str = option("minilm", "Hub id, local Hugging Face directory, 'minilm' (the packaged all-MiniLM-L6-v2), or 'scratch:<architecture>-<size>' (e.g. scratch:bert-tiny) to train from scratch.", "model")
     tokenizer: str | None = option(None, "Tokenizer hub id or directory, when it differs from the model's.", "model")
     tokenizer_algorithm: str = option("wordpiece", "Tokenizer trained on the training text for a scratch model.", "model", ("wordpiece", "bpe", "unigram"))
+    dropout: float | None = option(None, "Dropout between the model's layers (its config's dropout, hidden_dropout_prob or dropout_rate); default: the model's own, 0.1 for scratch models. 0 suits short runs that see the data only a few times.", "model")
     vocab_size: int = option(8000, "Vocabulary size of the tokenizer trained for a scratch model.", "model")
     # training
     epochs: int = option(3, "Number of passes over the training data.", "training")
@@ -66,7 +68,7 @@ class RunConfig:
     seed: int = option(42, "Seed for shuffling, splits, weight initialisation and dropout.", "training")
     strategy: str = option("auto", "Distribution strategy: auto picks TPU, then multi-worker (TF_CONFIG), then mirrored (several GPUs), else one device.", "training", ("auto", "tpu", "multi_worker", "mirrored", "one_device"))
     tpu: str | None = option(None, "TPU name or address (default: the one the environment provides, e.g. Colab).", "training")
-    precision: str = option("fp32", "Keras mixed-precision policy, set before the model is built.", "training", ("fp32", "mixed_float16", "mixed_bfloat16"))
+    precision: str = option("auto", "Keras mixed-precision policy, set before the model is built. auto: mixed_bfloat16 where the hardware computes bfloat16 natively (TPU, GPU of compute capability >= 8, CPU with AVX512_BF16 or AMX), mixed_float16 on GPUs of compute capability 7.x (not for T5), else fp32.", "training", ("auto", "fp32", "mixed_float16", "mixed_bfloat16"))
     jit_compile: bool = option(False, "Compile the train step with XLA (pays off on GPU/TPU; slower on CPU).", "training")
     pad_to_multiple_of: int | None = option(None, "Pad each batch up to a multiple of this length, which bounds the number of distinct shapes (and retraces).", "training")
     group_by_length: bool = option(False, "Batch examples of similar length together (less padding); batches are still shuffled every epoch.", "training")
@@ -79,16 +81,20 @@ class RunConfig:
     # output
     output_dir: str | None = option(None, "Run directory (default: runs/<recipe>).", "output")
     overwrite_output_dir: bool = option(False, "Replace an existing run directory.", "output")
+    log_every_steps: int = option(10, "Write the training loss and learning rate to TensorBoard every this many steps.", "output")
+    verbose: bool = option(False, "Show TensorFlow's and transformers' own start-up logs and warnings (hidden by default).", "output")
 
     def validate(self, explicit: set[str]) -> None:
         """Reject values out of range and options that the chosen setup would silently ignore."""
-        check_positive(self, ("epochs", "batch_size", "max_length", "vocab_size"))
+        check_positive(self, ("epochs", "batch_size", "max_length", "vocab_size", "log_every_steps"))
         check_positive(self, ("max_steps", "eval_batch_size", "max_train_samples", "max_eval_samples",
                                "pad_to_multiple_of", "eval_every_steps", "warmup_steps"), allow_none=True)
         if not 0.0 < self.validation_split < 1.0:
             raise ConfigError(f"validation_split must be between 0 and 1, got {self.validation_split}")
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise ConfigError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.learning_rate <= 0:
             raise ConfigError(f"learning_rate must be positive, got {self.learning_rate}")
         _reject_unused(explicit, {
@@ -147,6 +153,7 @@ def _base_type(annotation):
 
 def _coerce(name: str, value, annotation, choices, where: str):
     """Check and convert one YAML or flag value to the field's type."""
+    given = value
     if value is None:
         if type(None) in typing.get_args(annotation):
             return None
@@ -159,6 +166,8 @@ def _coerce(name: str, value, annotation, choices, where: str):
             if not isinstance(value, bool):
                 raise ValueError
         elif kind is int:
+            if isinstance(value, str):
+                value = float(value)  # "3.0" (transformers' --num_train_epochs is a float) as YAML's 3.0
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError
             value = int(value)
@@ -177,7 +186,7 @@ def _coerce(name: str, value, annotation, choices, where: str):
                 raise ValueError
             value = str(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{where}: option '{name}' expects {kind.__name__}, got {value!r}") from None
+        raise ConfigError(f"{where}: option '{name}' expects {kind.__name__}, got {given!r}") from None
     if choices and value not in choices:
         raise ConfigError(f"{where}: option '{name}' must be one of {', '.join(choices)}; got {value!r}")
     return value
@@ -190,7 +199,8 @@ def _unknown(name: str, known, where: str) -> ConfigError:
 
 
 def read_yaml(path: str, config_class) -> dict:
-    """Flatten a YAML config (top-level keys, or keys grouped under section names) into {field: value}."""
+    """Flatten a YAML config (top-level keys, or keys grouped under section names) into {name: value}; a
+    name is a field or an option of transformers' example scripts (resolved by :func:`parse_config`)."""
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"config file not found: {path}")
@@ -205,17 +215,21 @@ def read_yaml(path: str, config_class) -> dict:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of option: value, got {type(raw).__name__}")
     fields = {f.name: f for f in config_fields(config_class)}
+    example_flags = transformers_flags.flags_for(fields)
     flat = {}
     for key, value in raw.items():
         if key in SECTIONS and isinstance(value, dict):
             for sub_key, sub_value in value.items():
                 field = fields.get(sub_key)
+                if field is None and sub_key in example_flags:
+                    flat[sub_key] = sub_value
+                    continue
                 if field is None:
                     raise _unknown(sub_key, fields, path)
                 if field.metadata["section"] != key:
                     raise ConfigError(f"{path}: option '{sub_key}' belongs in section '{field.metadata['section']}', not '{key}'")
                 flat[sub_key] = sub_value
-        elif key in fields:
+        elif key in fields or key in example_flags:
             flat[key] = value
         else:
             raise _unknown(str(key), fields, path)
@@ -226,12 +240,25 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse that reports a bad flag in one line (plus a pointer to --help) with exit status 2."""
 
     def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, f"{self.prog}: error: {message}{self._closest_flag(message)} (see --help)\n")
+
+    def _closest_flag(self, message: str) -> str:
+        """For an unknown flag, the closest one that ``--help`` lists: ' (did you mean --learning_rate?)'."""
+        if not message.startswith("unrecognized arguments: "):
+            return ""
+        unknown = message.removeprefix("unrecognized arguments: ").split()[0].split("=")[0]
+        listed = [flag for action in self._actions if action.help != argparse.SUPPRESS
+                  for flag in action.option_strings if flag.startswith("--") and flag != "--help"]
+        close = difflib.get_close_matches(unknown, listed, n=1, cutoff=0.7)
+        return f" (did you mean {close[0]}?)" if close else ""
 
 
 def build_parser(config_class, prog: str, description: str) -> argparse.ArgumentParser:
-    parser = OneLineParser(prog=prog, description=description,
-                            formatter_class=argparse.ArgumentDefaultsHelpFormatter, allow_abbrev=False)
+    parser = OneLineParser(prog=prog, description=description, allow_abbrev=False,
+                            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                            epilog="The names of transformers' example scripts work too (--model_name_or_path, "
+                                   "--per_device_train_batch_size, --num_train_epochs, --fp16, --do_eval, ...): "
+                                   "see the table in README.md, Configuration.")
     parser.add_argument("--config", metavar="FILE.yaml", help="YAML file of options; flags override it.")
     hints = typing.get_type_hints(config_class)
     groups = {section: parser.add_argument_group(section) for section in SECTIONS}
@@ -248,24 +275,49 @@ def build_parser(config_class, prog: str, description: str) -> argparse.Argument
         else:
             kwargs["metavar"] = meta["choices"] and "{" + ",".join(meta["choices"]) + "}" or kind.__name__.upper()
         groups[meta["section"]].add_argument(*flags, **kwargs)
+    option_types = {name: _base_type(hint) for name, hint in hints.items()}
+    for flag, kind in transformers_flags.flags_for(option_types).items():
+        kwargs = {"dest": flag, "default": argparse.SUPPRESS, "help": argparse.SUPPRESS}
+        shape = kind.value_kind(option_types)
+        if shape != "value":  # --fp16, --fp16 true, --save_steps 500
+            kwargs.update(nargs="?", const=True if shape == "switch" else None)
+        parser.add_argument(f"--{flag}", f"--{flag.replace('_', '-')}", **kwargs)
     return parser
 
 
 def parse_config(config_class, argv: list[str] | None, prog: str, description: str):
-    """Build a config from defaults, then ``--config`` YAML, then flags. Returns (config, explicit names)."""
+    """Build a config from defaults, then ``--config`` YAML, then flags. Returns (config, explicit names).
+
+    Options of transformers' example scripts become ours (:mod:`kerastx.transformers_flags`); where they
+    differ from transformers' or do nothing, a note says so on stderr.
+    """
     parser = build_parser(config_class, prog, description)
-    args = vars(parser.parse_args(argv))
-    yaml_path = args.pop("config", None)
-    values = read_yaml(yaml_path, config_class) if yaml_path else {}
-    values.update(args)
+    flags = vars(parser.parse_args(argv))
+    yaml_path = flags.pop("config", None)
     hints = typing.get_type_hints(config_class)
     fields = {f.name: f for f in config_fields(config_class)}
-    where = yaml_path or "command line"
-    coerced = {name: _coerce(name, value, hints[name], fields[name].metadata["choices"], where if name not in args else "command line")
-               for name, value in values.items()}
-    config = config_class(**coerced)
-    config.validate(set(coerced))
-    return config, set(coerced)
+    option_types = {name: _base_type(hint) for name, hint in hints.items()}
+    example_flags = transformers_flags.flags_for(fields)
+    sources = ([(yaml_path, read_yaml(yaml_path, config_class))] if yaml_path else []) + [("command line", flags)]
+    values, notes = {}, []
+    for where, given in sources:
+        switches = {name for name, kind in example_flags.items() if kind.value_kind(option_types) == "switch"}
+        given = {name: _coerce(name, value, bool, None, where) if name in switches else value
+                 for name, value in given.items()}  # --fp16, --fp16 false, fp16: true
+        resolved, given_as, source_notes = transformers_flags.resolve(given, example_flags, where)
+        for name, value in resolved.items():
+            try:
+                values[name] = _coerce(name, value, hints[name], fields[name].metadata["choices"], where)
+            except ConfigError as err:
+                raise ConfigError(f"{err} (given as '{given_as[name]}')" if name in given_as else str(err)) from None
+        notes += source_notes
+    for where, given in sources:
+        transformers_flags.check_required(given, example_flags, values, where)
+    config = config_class(**values)
+    config.validate(set(values))
+    for note in notes:
+        print(f"{prog}: note: {note}", file=sys.stderr)
+    return config, set(values)
 
 
 def parse_saved_config(config_class, saved: dict):

@@ -21,3 +21,12 @@ def shortened(value, width: int = 60) -> str:
 
 class ModelError(KerastxError):
     """A model name, path or configuration cannot be resolved into a TensorFlow model."""
+
+
+class CallbackError(KerastxError):
+    """A Keras callback cannot work as used: it has no model to evaluate yet, or is not a tf-keras callback."""
+
+
+class NotTfKerasCallbackError(CallbackError, TypeError):
+    """A callback given to tf-keras ``fit``/``evaluate``/``predict`` is not a ``tf_keras.callbacks.Callback``
+    (e.g. a Keras 3 one)."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kerastx.config import OneLineParser, print_error_and_exit
 from kerastx.errors import KerastxError
+from kerastx.startup_logs import quiet_start_up
 
 PROG = "python -m kerastx.predict"
 
@@ -35,12 +36,15 @@ def main(argv=None):
     parser.add_argument("run_dir", help="A run directory written by a kerastx recipe.")
     parser.add_argument("texts", nargs="*", help="Inputs to predict on.")
     parser.add_argument("--file", help="A file with one input per line.")
+    parser.add_argument("--verbose", action="store_true", help="Show TensorFlow's and transformers' own start-up "
+                        "logs and warnings (hidden by default).")
     args = parser.parse_args(argv)
     try:
         from kerastx.recipes.registry import load_predictor, load_run
 
         load_run(args.run_dir)  # a wrong directory is reported before TensorFlow loads
         lines = read_inputs(args.texts, args.file)
+        quiet_start_up(args.verbose)
         predictor = load_predictor(args.run_dir)
         inputs = [predictor.parse(line) for line in lines]
         for result in predictor(inputs):

@@ -42,7 +42,50 @@ def best_evaluation(evaluations: list[dict], metric: str, mode: str) -> dict:
 
 def model_card(recipe, config: dict, data: str, final: dict, best: dict, evaluations: list[dict], details: dict,
                wall_seconds: float) -> str:
-    """A Hugging Face style model card: base model, data, hyperparameters and a metrics table."""
+    """The run's model card (README.md): Hub metadata, then a human-readable body.
+
+    The metadata (huggingface_hub's ``ModelCardData``) names the base model and the hub dataset when the
+    run used them, the pipeline task, and the final validation metrics as a ``model-index``.
+    ``library_name`` is "transformers": the run directory is a transformers ``save_pretrained``
+    directory (config.json, tf_model.h5, tokenizer files), so the Hub shows transformers' loading code
+    and tags it TensorFlow from tf_model.h5; "tf-keras" would promise a Keras SavedModel that
+    ``from_pretrained_keras`` loads, which this is not.
+    """
+    from huggingface_hub import ModelCard
+
+    metadata = _card_data(recipe, config, data, final).to_yaml()
+    body = _card_body(recipe, config, data, final, best, evaluations, details, wall_seconds)
+    return str(ModelCard(f"---\n{metadata}\n---\n{body}"))
+
+
+def _card_data(recipe, config: dict, data: str, final: dict):
+    from huggingface_hub import EvalResult, ModelCardData
+
+    from kerastx.models.resolve import base_model_id
+
+    dataset = _hub_dataset(recipe, config["data"])
+    task_type = recipe.pipeline_task or recipe.name.replace("_", "-")
+    results = [EvalResult(task_type=task_type, task_name=recipe.title, dataset_type=dataset or "local",
+                          dataset_name=data, dataset_config=config["data"]["dataset_config"] if dataset else None,
+                          dataset_split="validation", metric_type=name.removeprefix("val_"), metric_name=name,
+                          metric_value=round(float(value), 4))
+               for name, value in final.items() if isinstance(value, float)]
+    languages = [config["data"][key] for key in ("source_lang", "target_lang") if key in config["data"]]
+    return ModelCardData(base_model=base_model_id(config["model"]["model"]), datasets=[dataset] if dataset else None,
+                         language=languages or None, library_name="transformers", pipeline_tag=recipe.pipeline_task,
+                         tags=["tensorflow", "tf-keras", "kerastx", recipe.name],
+                         model_name=Path(config["output"]["output_dir"] or recipe.name).name,
+                         eval_results=results or None)
+
+
+def _hub_dataset(recipe, data_config: dict) -> str | None:
+    """The hub dataset the run trained on; None for local files and the recipe's built-in data."""
+    dataset = data_config.get("dataset")
+    return dataset if dataset and dataset not in recipe.builtin_datasets else None
+
+
+def _card_body(recipe, config: dict, data: str, final: dict, best: dict, evaluations: list[dict], details: dict,
+               wall_seconds: float) -> str:
     training = config["training"]
     names = sorted({k for entry in evaluations for k in entry if k.startswith("val_")})
     rows = "\n".join(f"| {e['epoch']} | {e['step']} | " + " | ".join(f"{e.get(n, float('nan')):.4f}" for n in names) + " |"
@@ -52,16 +95,12 @@ def model_card(recipe, config: dict, data: str, final: dict, best: dict, evaluat
     direction = "higher" if best["mode"] == "max" else "lower"
     best_line = (f"Best {best['metric']} ({direction} is better): {best['value']:.4f} at epoch {best['epoch']}, "
                  f"step {best['step']}." if best["value"] is not None else "")
-    return f"""---
-library_name: transformers
-tags: [tensorflow, keras, kerastx, {recipe.name}]
----
-
+    return f"""
 # {recipe.title}
 
 Trained with `python -m kerastx.recipes.{recipe.name}` (kerastx), TensorFlow/Keras.
 
-- Base model: `{config['model']['model']}`
+- Base model: {_base_model(config['model']['model'])}
 - Data: {data}
 {extra}
 ## Results on the validation data
@@ -78,16 +117,51 @@ Trained with `python -m kerastx.recipes.{recipe.name}` (kerastx), TensorFlow/Ker
 - epochs: {training['epochs']}, max_steps: {training['max_steps']}
 - batch size: {training['batch_size']}, learning rate: {training['learning_rate']}, warm-up: {training['warmup_steps'] if training['warmup_steps'] is not None else f"{training['warmup_ratio']:.0%} of steps"}
 - weight decay: {training['weight_decay']}, gradient clipping: {training['clip_norm']}
-- precision: {training['precision']}, XLA: {training['jit_compile']}, seed: {training['seed']}
+- precision: {config.get('runtime', {}).get('precision', training['precision'])}, XLA: {training['jit_compile']}, seed: {training['seed']}
 - wall time: {wall_seconds / 60:.1f} min
 
 The full configuration is in `config.yaml`; every evaluation is in `metrics.json`.
 
 ## Use
 
+{_usage(recipe)}"""
+
+
+def _base_model(spec: str) -> str:
+    """E.g. "`minilm` (sentence-transformers/all-MiniLM-L6-v2)", "`scratch:marian-mini` (trained from scratch)"."""
+    from kerastx.models.resolve import base_model_id, is_scratch
+
+    if is_scratch(spec):
+        return f"`{spec}` (trained from scratch)"
+    hub_id = base_model_id(spec)
+    return f"`{spec}` ({hub_id})" if hub_id and hub_id != spec else f"`{spec}`"
+
+
+def _usage(recipe) -> str:
+    """How to predict with the run: transformers' pipeline where one gives the task's answer, and the
+    recipe's own predictor (``kerastx-predict``) always."""
+    kerastx_usage = """```bash
+kerastx-predict <this directory> --file inputs.txt   # one input per line, one result per line
+```
+
 ```python
-from transformers import pipeline
-# dtype=None: without torch installed, transformers 4.57's pipeline() fails on its default dtype lookup
-predictor = pipeline("{recipe.pipeline_task}", model="<this directory>", framework="tf", dtype=None)
+import kerastx
+
+predictor = kerastx.load_predictor("<this directory>")
+inputs = [predictor.parse(line) for line in open("inputs.txt", encoding="utf-8").read().splitlines()]
+for result in predictor(inputs):
+    print(predictor.format(result))
 ```
 """
+    if recipe.pipeline_task is None:
+        return f"No transformers pipeline gives this task's answer; kerastx's predictor does:\n\n{kerastx_usage}"
+    return f"""```python
+import kerastx  # first: transformers' pipeline() then loads TensorFlow models without torch
+from transformers import pipeline
+
+predictor = pipeline("{recipe.pipeline_task}", model="<this directory>", framework="tf")
+```
+
+Or with the recipe's own predictor:
+
+{kerastx_usage}"""

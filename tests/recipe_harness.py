@@ -2,7 +2,7 @@
 
     result = token_classification.main(as_flags(options))          # a short real run on a real slice
     check_run_directory(token_classification.RECIPE, result)       # what the run directory holds
-    lines = check_predict(result.output_dir, ["EU rejects German call ."], capsys)
+    lines = check_predict(result.output_dir, ["EU rejects German call .", "Peter Blackburn"], capsys)
     check_bad_inputs(token_classification.main, options, tmp_path, capsys, [(edit, message), ...])
 """
 
@@ -34,8 +34,9 @@ def check_run_directory(recipe, result) -> dict:
     assert best["metric"] == main and best["value"] == (max(scored) if best["mode"] == "max" else min(scored))
     assert [e["epoch"] for e in metrics["evaluations"]] == sorted(e["epoch"] for e in metrics["evaluations"])
     card = (out / "README.md").read_text()
-    assert recipe.title in card and f'pipeline("{recipe.pipeline_task}"' in card and main in card
-    assert f"Best {main}" in card
+    assert recipe.title in card and 'kerastx.load_predictor("' in card and f"Best {main}" in card
+    assert (f'pipeline("{recipe.pipeline_task}"' in card) == (recipe.pipeline_task is not None)
+    check_model_card_metadata(out / "README.md", recipe, metrics["final"])
     assert (out / "training_curves.png").read_bytes().startswith(b"\x89PNG")
     assert list((out / "logs").rglob("events.out.tfevents.*"))
     assert (out / "tf_model.h5").is_file() and (out / "tokenizer_config.json").is_file()
@@ -43,15 +44,30 @@ def check_run_directory(recipe, result) -> dict:
     return metrics
 
 
+def check_model_card_metadata(card_file, recipe, final: dict):
+    """huggingface_hub reads the card back: library transformers, the recipe's pipeline tag, and every final
+    metric in its model-index; returns the card's metadata."""
+    from huggingface_hub import ModelCard
+
+    data = ModelCard.load(card_file).data
+    assert data.library_name == "transformers" and data.pipeline_tag == recipe.pipeline_task
+    measured = {name: value for name, value in final.items() if isinstance(value, float)}
+    reported = {result.metric_name: result.metric_value for result in data.eval_results}
+    assert reported == pytest.approx(measured, abs=1e-4)
+    return data
+
+
 def check_predict(out, lines: list[str], capsys) -> list[str]:
-    """``python -m kerastx.predict`` (in process) prints one line per input, the same lines as the predictor
-    loaded from the run directory; returns them."""
+    """``python -m kerastx.predict`` (in process), given the first input as an argument and the others in a
+    ``--file``, prints the same lines, in the same order, as the predictor loaded from the run directory;
+    returns them."""
     from kerastx.predict import main as predict_main
 
     predictor = load_predictor(out)
     expected = [predictor.format(result) for result in predictor([predictor.parse(line) for line in lines])]
+    inputs = write(out.parent / f"{out.name}-inputs.txt", "".join(f"{line}\n\n" for line in lines[1:]))  # blank lines skipped
     capsys.readouterr()
-    predict_main([str(out), *lines])
+    predict_main([str(out), lines[0], "--file", str(inputs)])
     printed = capsys.readouterr().out.splitlines()
     assert printed == expected
     return printed

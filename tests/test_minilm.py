@@ -1,4 +1,5 @@
-"""The packaged pretrained MiniLM loads into TensorFlow from PyTorch-layout safetensors, without torch."""
+"""The packaged pretrained MiniLM loads into TensorFlow from PyTorch-layout safetensors, without torch (task
+classes with new heads: test_from_pretrained.py)."""
 
 import sys
 
@@ -10,11 +11,11 @@ import pytest
 def encoder():
     from transformers import AutoTokenizer, TFAutoModel
 
+    import kerastx
     from kerastx.models.minilm import minilm_directory
-    from kerastx.models.pretrained import load_pretrained_tf
 
-    directory = minilm_directory()
-    return load_pretrained_tf(TFAutoModel, directory), AutoTokenizer.from_pretrained(str(directory)), directory
+    return kerastx.from_pretrained(TFAutoModel, "minilm"), kerastx.from_pretrained(AutoTokenizer, "minilm"), \
+        minilm_directory()
 
 
 def test_weights_are_the_checkpoints_and_torch_is_never_imported(encoder):
@@ -40,13 +41,3 @@ def test_sentence_embeddings_rank_a_paraphrase_above_an_unrelated_sentence(encod
     paraphrase, unrelated = pooled[0] @ pooled[1], pooled[0] @ pooled[2]
     assert paraphrase > 0.6 > unrelated
 
-
-def test_task_head_is_new_and_sized_for_the_labels():
-    from transformers import TFAutoModelForSequenceClassification
-
-    from kerastx.models.minilm import minilm_directory
-    from kerastx.models.pretrained import load_pretrained_tf
-
-    model = load_pretrained_tf(TFAutoModelForSequenceClassification, minilm_directory(), num_labels=3)
-    assert model.classifier.kernel.shape == (384, 3)
-    assert model.config.num_hidden_layers == 6

@@ -7,7 +7,7 @@ import pytest
 
 from kerastx.recipes import question_answering
 from recipe_harness import check_bad_inputs, check_predict, check_run_directory, write
-from tests_helpers import as_flags
+from tests_helpers import ANY_MACHINE, as_flags
 
 CONTEXT = ("Architecturally, the school has a Catholic character. Atop the Main Building's gold dome is a golden "
            "statue of the Virgin Mary.")
@@ -32,7 +32,7 @@ def qa_options(tmp_path_factory, shared_data):
             "validation_file": squad_questions(squad, tmp / "valid.json", 1, lambda i: i % 5 == 4),
             "model": "minilm", "max_length": 128, "stride": 32, "batch_size": 8, "max_train_samples": 600,
             "max_eval_samples": 80, "epochs": 1, "learning_rate": 1e-4, "warmup_ratio": 0.1,
-            "pad_to_multiple_of": 32, "evaluate_before_training": True}
+            "pad_to_multiple_of": 32, "evaluate_before_training": True, **ANY_MACHINE}
 
 
 @pytest.fixture(scope="module")
@@ -48,15 +48,14 @@ def test_exact_match_and_f1_rise_on_other_questions_about_the_paragraphs(qa_run)
     # measured: exact match 0 -> 10 (8 of 80 questions), F1 5.2 -> 10.3; 184 small steps only start to teach spans
     assert after["val_exact_match"] >= before["val_exact_match"] + 5
     assert after["val_f1"] > before["val_f1"] + 3
-    assert 0 <= after["val_exact_match"] <= after["val_f1"] <= 100
+    assert after["val_exact_match"] <= after["val_f1"]  # an exact match is also a full F1 match
 
 
 def test_run_directory_and_predict_follow_the_harness(qa_run, capsys):
     metrics = check_run_directory(question_answering.RECIPE, qa_run)
     assert set(metrics["directions"]) == {"val_exact_match", "val_f1"}
-    [line] = check_predict(qa_run.output_dir, [f"What sits on top of the Main Building?\t{CONTEXT}"], capsys)
-    answer, score = line.rsplit("\t", 1)
-    assert answer in CONTEXT and float(score)
+    check_predict(qa_run.output_dir, [f"What sits on top of the Main Building?\t{CONTEXT}",
+                                      f"What character does the school have?\t{CONTEXT}"], capsys)
 
 
 def test_saved_run_loads_in_the_question_answering_pipeline(qa_run):
@@ -65,7 +64,7 @@ def test_saved_run_loads_in_the_question_answering_pipeline(qa_run):
     from kerastx.recipes.registry import load_predictor
 
     question = "What is atop the Main Building's dome?"
-    answerer = pipeline("question-answering", model=str(qa_run.output_dir), framework="tf", dtype=None)
+    answerer = pipeline("question-answering", model=str(qa_run.output_dir), framework="tf")
     theirs = answerer(question=question, context=CONTEXT)
     [ours] = load_predictor(qa_run.output_dir)([(question, CONTEXT)])
     # one window, so both pick the best start + end logit span of the context

@@ -2,24 +2,22 @@
 ``generate``, file layouts through the recipes, short real fits, predict, bad input."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 import yaml
 
 from kerastx.recipes import summarization, translation
 from recipe_harness import check_predict, check_run_directory
-from tests_helpers import as_flags, one_line_error
+from tests_helpers import ANY_MACHINE, as_flags, bbc_validation, one_line_error
 
 TINY_SEQ2SEQ = {"model": "scratch:marian-tiny", "vocab_size": 1000, "batch_size": 16, "max_length": 32,
                 "max_target_length": 32, "learning_rate": 5e-4, "warmup_ratio": 0.05, "clip_norm": 1.0,
-                "pad_to_multiple_of": 8}
+                "pad_to_multiple_of": 8, **ANY_MACHINE}
 
 
 def tatoeba_slice(tatoeba_file, target, lines=slice(4000, 16000, 4)):
-    """3,000 Tatoeba pairs of short everyday sentences ("I'm very busy.": the file is sorted by length),
-    which a tiny model starts to translate within a minute of training."""
+    """Lines of the Tatoeba file; by default 3,000 pairs of short everyday sentences ("I'm very busy.": the
+    file is sorted by length), which a tiny model starts to translate within a minute of training."""
     text = tatoeba_file.read_text(encoding="utf-8").splitlines(keepends=True)
     target.write_text("".join(text[lines]), encoding="utf-8")
     return target
@@ -27,10 +25,11 @@ def tatoeba_slice(tatoeba_file, target, lines=slice(4000, 16000, 4)):
 
 @pytest.fixture(scope="module")
 def translation_run(tmp_path_factory, shared_data):
-    """A short real fit of a tiny Marian on 3,000 Tatoeba pairs."""
+    """A short real fit of a tiny Marian on 3,000 Tatoeba pairs, decoding without repeated bigrams."""
     tmp = tmp_path_factory.mktemp("translation")
     options = {"train_file": tatoeba_slice(shared_data("en_fr/tatoeba") / "fra.txt", tmp / "fra.txt"),
-               **TINY_SEQ2SEQ, "epochs": 4, "generation_samples": 96, "output_dir": tmp / "out"}
+               **TINY_SEQ2SEQ, "epochs": 4, "generation_samples": 96, "no_repeat_ngram_size": 2,
+               "output_dir": tmp / "out"}
     return translation.main(as_flags(options)), options
 
 
@@ -62,21 +61,18 @@ def test_translation_run_directory_and_predict_follow_the_harness(translation_ru
     result, _ = translation_run
     metrics = check_run_directory(translation.RECIPE, result)
     assert metrics["best"]["mode"] == "max" and metrics["best"]["epoch"] > 0
-    lines = check_predict(result.output_dir, ["I like cats.", "Where is the station?"], capsys)
-    assert len(lines) == 2 and all(line.strip() for line in lines)
-
-
-def test_run_directory_reloads_and_predict_translates_with_the_saved_options(translation_run, tmp_path):
-    _, options = translation_run
-    out = options["output_dir"]
-    config = yaml.safe_load((out / "config.yaml").read_text())
+    check_predict(result.output_dir, ["I like cats.", "Where is the station?", "Thank you."], capsys)
+    config = yaml.safe_load((result.output_dir / "config.yaml").read_text())
     assert config["recipe"] == "translation" and config["model"]["model"] == "scratch:marian-tiny"
-    assert "Generation" in (out / "README.md").read_text()
-    inputs = tmp_path / "inputs.txt"
-    inputs.write_text("I like cats.\nWhere is the station?\n")
-    printed = subprocess.run([sys.executable, "-m", "kerastx.predict", str(out), "Thank you.", "--file", str(inputs)],
-                             capture_output=True, text=True, check=True).stdout.splitlines()
-    assert len(printed) == 3 and all(line.strip() for line in printed)
+    assert "Generation" in (result.output_dir / "README.md").read_text()
+
+
+def test_predict_decodes_with_the_options_the_run_was_trained_with(translation_run):
+    from kerastx.generation.bucketed import GenerationOptions
+    from kerastx.recipes.registry import load_predictor
+
+    predictor = load_predictor(translation_run[1]["output_dir"])
+    assert predictor.options == GenerationOptions(max_new_tokens=32, no_repeat_ngram_size=2)  # max_target_length 32
 
 
 # --- collator -------------------------------------------------------------------------------------------
@@ -239,6 +235,51 @@ def test_translation_of_the_other_direction_swaps_the_columns(tmp_path):
     assert all(source in FRENCH and target in ENGLISH for source, target in zip(sources, targets))
 
 
+def test_max_source_words_leaves_longer_pairs_out_of_training_validation_and_the_tokenizer(tmp_path):
+    from kerastx.config import parse_config
+    from kerastx.data.splits import load_splits
+    from kerastx.models.scratch import train_tokenizer
+
+    english, french = ENGLISH + ["Open the file in a new window."], FRENCH + ["Ouvrez le fichier dans une fenêtre."]
+    (tmp_path / "d.jsonl").write_text("".join(json.dumps({"en": e, "fr": f}, ensure_ascii=False) + "\n"
+                                              for e, f in zip(english, french)), encoding="utf-8")
+    config, _ = parse_config(translation.TranslationConfig, ["--train_file", str(tmp_path / "d.jsonl"), "--validation_file",
+                                                             str(tmp_path / "d.jsonl"), "--max_source_words", "2"], "t", "t")
+    data = translation.RECIPE.data(config)
+    splits = load_splits(config, translation.RECIPE.builtin_datasets, data.read_file, data.held_out_group())
+    assert sorted(data.training_texts(splits)) == sorted(["Save all.", "Quit now.", "Tout enregistrer.",
+                                                          "Quittez maintenant."])
+    prepared = data.prepare(splits, train_tokenizer(english + french, "marian", "wordpiece", 100))
+    assert prepared.validation_size == len(prepared.train) == 2
+    assert sorted(prepared.evaluation.sources) == ["Quit now.", "Save all."]
+
+
+def test_max_source_words_that_keeps_nothing_is_a_one_line_error(tmp_path, capsys):
+    (tmp_path / "fra.txt").write_text("".join(f"{e}\t{f}\n" for e, f in zip(ENGLISH, FRENCH)), encoding="utf-8")
+    error = one_line_error(translation.main, ["--train_file", str(tmp_path / "fra.txt"), "--validation_file",
+                                               str(tmp_path / "fra.txt"), "--max_source_words", "1",
+                                               "--output_dir", str(tmp_path / "out")], capsys)
+    assert "fra.txt: none of its 5 pairs is kept by the data options" in error
+
+
+def test_alternative_translations_of_a_sentence_never_straddle_the_held_out_split(shared_data, tmp_path):
+    """Tatoeba lists each alternative translation on a line of its own ("Run!" -> "Cours !" and "Courez !"):
+    a held-out split by row would put one in validation and the other in training, and score memory."""
+    from datasets import concatenate_datasets
+
+    from kerastx.data.splits import held_out_rows
+
+    fra = tatoeba_slice(shared_data("en_fr/tatoeba") / "fra.txt", tmp_path / "fra.txt", slice(0, 15000))
+    _, splits = _pairs(translation.RECIPE, ["--train_file", str(fra)])
+    train, held = splits.train["en"][:], splits.validation["en"][:]
+    assert not set(train) & set(held)
+    assert len(set(held)) == round(0.1 * len(set(train) | set(held)))  # 10% of the distinct English sentences...
+    assert len(held) > len(set(held))  # ... with all of their translations
+    rows = concatenate_datasets([splits.train, splits.validation])
+    rest, held_rows = held_out_rows(rows, 0.1, 42)  # the same rows split one by one, as other tasks' are
+    assert set(rows.select(rest)["en"][:]) & set(rows.select(held_rows)["en"][:])  # what grouping prevents
+
+
 def test_summarization_reads_the_bbc_folder_and_jsonl_columns(tmp_path, shared_data):
     import pandas as pd
 
@@ -252,36 +293,21 @@ def test_summarization_reads_the_bbc_folder_and_jsonl_columns(tmp_path, shared_d
     assert documents[0].startswith("A long text") and summaries[0] == "A text."
 
 
-def test_summarization_fit_reports_lead3_beside_the_model(tmp_path, shared_data):
+def test_summarization_fit_reports_lead3_beside_the_model(tmp_path, shared_data, capsys):
     from kerastx.metrics.generation import lead_sentences, rouge_scores
 
     out = tmp_path / "out"
     result = summarization.main(as_flags({
         "train_file": shared_data("bbc_news_summary"), "model": "scratch:t5-tiny", "vocab_size": 2000,
         "max_length": 64, "max_target_length": 24, "batch_size": 16, "max_train_samples": 160,
-        "max_eval_samples": 12, "max_steps": 10, "learning_rate": 1e-3, "output_dir": out}))
+        "max_eval_samples": 12, "max_steps": 10, "learning_rate": 1e-3, **ANY_MACHINE, "output_dir": out}))
     metrics = check_run_directory(summarization.RECIPE, result)
     assert set(result.metrics) == {"val_rouge1", "val_rouge2", "val_rougeL", "val_rougeLsum"}
-    validation = [row for row in _bbc_validation(shared_data, 12)]
+    validation = bbc_validation(shared_data("bbc_news_summary"), 12)
     lead3 = rouge_scores([lead_sentences(d, 3) for d, _ in validation], [s for _, s in validation])
     assert metrics["baselines"]["lead3_rougeL"] == pytest.approx(lead3["rougeL"])
     assert "Baseline lead3_rougeL" in (out / "README.md").read_text()
-    documents = tmp_path / "documents.txt"
-    documents.write_text("The company said profits rose. Shares fell. Analysts were surprised. More later.\n")
-    printed = subprocess.run([sys.executable, "-m", "kerastx.predict", str(out), "--file", str(documents)],
-                             capture_output=True, text=True, check=True).stdout
-    assert printed.count("\n") == 1
-
-
-def _bbc_validation(shared_data, count):
-    """The (document, summary) pairs the recipe holds out and samples for generation, rebuilt by hand."""
-    from kerastx.data.splits import held_out_rows, limit
-    from kerastx.data.summary_dirs import read_summary_dirs
-
-    data, _ = read_summary_dirs(shared_data("bbc_news_summary"))
-    validation = data.select(held_out_rows(data, 0.1, 42)[1])
-    validation = limit(validation, count, 42)
-    return list(zip(validation["document"], validation["summary"]))
+    check_predict(out, ["The company said profits rose. Shares fell. Analysts were surprised.", "More later."], capsys)
 
 
 # --- bad input ------------------------------------------------------------------------------------------

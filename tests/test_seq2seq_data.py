@@ -214,6 +214,14 @@ def test_ui_translation_pairs_leave_out_what_teaches_little(tmp_path):
         ("%d files of %s", "%d fichiers de %s"), ("Open file", "Ouvrir le fichier"), ("Save", "Enregistrer")]
 
 
+def test_ui_translation_pairs_leave_out_the_iso_code_name_lists(tmp_path):
+    _write_mo(tmp_path / "fr/LC_MESSAGES/iso_639-3.mo", {"Koyukon": "koyukon", "Eastern Arabic": "arabe oriental"})
+    _write_mo(tmp_path / "fr/LC_MESSAGES/iso_3166-1.mo", {"Germany": "Allemagne"})
+    _write_mo(tmp_path / "fr/LC_MESSAGES/app.mo", {"Open file": "Ouvrir le fichier"})
+    data = ui_translation_dataset("fr", validation_fraction=0.5, locale_dir=tmp_path)
+    assert data["train"]["en"][:] + data["validation"]["en"][:] == ["Open file"]
+
+
 def test_ui_translation_without_catalogs_says_how_to_pass_files(tmp_path):
     message = _error(ui_translation_dataset, "xx", 0.1, tmp_path)
     assert "no gettext catalogs for xx" in message

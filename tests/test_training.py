@@ -96,14 +96,45 @@ def test_static_shapes_train_under_xla_with_mixed_bfloat16_and_restore_fp32(setu
     assert fresh_model().layers[0].compute_dtype == "float32"
 
 
-def test_strategy_follows_the_environment(monkeypatch):
-    import tensorflow as tf
-
-    from kerastx.training.strategy import _multi_worker_configured, choose_strategy
+def test_multi_worker_is_configured_by_a_tf_config_of_several_tasks(monkeypatch):
+    from kerastx.training.strategy import _multi_worker_configured
 
     monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 0}}')
     assert _multi_worker_configured()
     monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["a:1"]}}')
     assert not _multi_worker_configured()
-    monkeypatch.delenv("TF_CONFIG")
-    assert isinstance(choose_strategy("auto"), tf.distribute.OneDeviceStrategy)
+
+
+@pytest.mark.parametrize("gpus, expected", [(0, ("one_device", "/cpu:0")), (1, ("one_device", "/device:GPU:0")),
+                                            (2, ("mirrored",))])
+def test_auto_strategy_follows_the_gpus_tensorflow_shows(monkeypatch, gpus, expected):
+    """Whatever this machine has: TensorFlow is shown ``gpus`` GPUs, and the strategies are stand-ins."""
+    import types
+
+    import tensorflow as tf
+
+    from kerastx.training.strategy import choose_strategy
+
+    for variable in ("TF_CONFIG", "TPU_NAME", "COLAB_TPU_ADDR"):
+        monkeypatch.delenv(variable, raising=False)
+    shown = [types.SimpleNamespace(name=f"/device:GPU:{i}") for i in range(gpus)]
+    monkeypatch.setattr(tf.config, "list_logical_devices", lambda kind=None: shown if kind == "GPU" else [])
+    monkeypatch.setattr(tf.distribute, "MirroredStrategy", lambda: ("mirrored",))
+    monkeypatch.setattr(tf.distribute, "OneDeviceStrategy", lambda device: ("one_device", device))
+    assert choose_strategy("auto") == expected
+
+
+@pytest.mark.parametrize("spec, setting", [("scratch:bert-tiny", "hidden_dropout_prob"), ("scratch:marian-tiny", "dropout"),
+                                           ("scratch:t5-tiny", "dropout_rate"), ("minilm", "hidden_dropout_prob")])
+def test_dropout_option_reaches_the_models_own_setting(spec, setting):
+    from transformers import TFAutoModel
+
+    from kerastx.models.resolve import load_model
+    from kerastx.models.scratch import ScratchSpec, train_tokenizer
+    from kerastx.recipes.text_classification import TextClassificationConfig
+
+    texts = ["open the file", "close the window", "save all files"] * 20
+    tokenizer = None if spec == "minilm" else train_tokenizer(texts, ScratchSpec.parse(spec).architecture, "wordpiece", 60)
+    default = load_model(TFAutoModel, TextClassificationConfig(model=spec, max_length=16), tokenizer)
+    changed = load_model(TFAutoModel, TextClassificationConfig(model=spec, max_length=16, dropout=0.0), tokenizer)
+    assert getattr(default.config, setting) > 0 and getattr(changed.config, setting) == 0.0

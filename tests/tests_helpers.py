@@ -4,9 +4,13 @@ from pathlib import Path
 
 import pytest
 
+# Test runs pin what "auto" would choose by the machine (bfloat16 on some CPUs, mirrored on several GPUs), so
+# that their outcomes are the same on any machine.
+ANY_MACHINE = {"precision": "fp32", "strategy": "one_device"}
+
 # A scratch model small enough to train in seconds on 2 cores.
 TINY_TRAINING = {"model": "scratch:bert-tiny", "vocab_size": 600, "batch_size": 16, "max_length": 64,
-                 "learning_rate": 1e-3, "pad_to_multiple_of": 16}
+                 "learning_rate": 1e-3, "pad_to_multiple_of": 16, **ANY_MACHINE}
 
 MRPC_COLUMNS = {"text_column": "#1 String", "text_pair_column": "#2 String", "label_column": "Quality"}
 
@@ -39,3 +43,14 @@ def one_line_error(main, argv, capsys) -> str:
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0, error
     return error
+
+
+def bbc_validation(bbc_dir: Path, count: int, seed: int = 42) -> list[tuple[str, str]]:
+    """The (document, summary) pairs a summarization recipe holds out of the BBC folder (its default 10%,
+    by row) and samples ``count`` of, rebuilt by hand."""
+    from kerastx.data.splits import held_out_rows, limit
+    from kerastx.data.summary_dirs import read_summary_dirs
+
+    data, _ = read_summary_dirs(bbc_dir)
+    validation = limit(data.select(held_out_rows(data, 0.1, seed)[1]), count, seed)
+    return list(zip(validation["document"], validation["summary"]))

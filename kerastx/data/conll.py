@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kerastx.data.files import LinesSource
+from kerastx.data.files import LinesSource, existing_file
 from kerastx.errors import DataError, shortened
 
 # .txt and .conll are how CoNLL-2003 copies are usually named (train.txt, eng.conll); .train/.testa/.testb
@@ -87,13 +87,7 @@ def read_conll(path: str | Path, tag_column: int = -1):
 
 
 def _read_text(path) -> str:
-    file = Path(path)
-    if not file.exists():
-        raise DataError(f"{path}: no such file")
-    if file.is_dir():
-        raise DataError(f"{path}: a folder, not a CoNLL file")
-    if file.stat().st_size == 0:
-        raise DataError(f"{path}: the file is empty")
+    file = existing_file(path, "a CoNLL file")
     try:
         return file.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as err:

@@ -46,21 +46,28 @@ class LinesSource(Source):
         return f"{self.name} line {self.lines[row]}"
 
 
+def existing_file(path: str | Path, kind: str) -> Path:
+    """``path``, checked to be a file with something in it: else the DataError that says which it is not
+    (``kind`` completes "a folder, not ...", e.g. "a CoNLL file")."""
+    file = Path(path)
+    if not file.exists():
+        raise DataError(f"{path}: no such file")
+    if file.is_dir():
+        raise DataError(f"{path}: a folder, not {kind}")
+    if file.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty")
+    return file
+
+
 def read_data_file(path: str | Path):
     """Read one local file into a ``datasets.Dataset``; returns ``(dataset, Source)``."""
     import datasets
     import pandas as pd
 
-    file = Path(path)
-    if not file.exists():
-        raise DataError(f"{path}: no such file")
-    if file.is_dir():
-        raise DataError(f"{path}: a folder, not a data file (use one of {', '.join(FORMATS)})")
+    file = existing_file(path, f"a data file (use one of {', '.join(FORMATS)})")
     fmt = FORMATS.get(file.suffix.lower())
     if fmt is None:
         raise DataError(f"{path}: unsupported file type '{file.suffix}' (use one of {', '.join(FORMATS)})")
-    if file.stat().st_size == 0:
-        raise DataError(f"{path}: the file is empty")
     try:
         if fmt in ("csv", "tsv"):
             frame = pd.read_csv(file, sep="\t" if fmt == "tsv" else ",", encoding="utf-8-sig",

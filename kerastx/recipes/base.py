@@ -92,7 +92,7 @@ class Recipe:
     evaluator: Callable
     predictor: Callable
     main_metric: str
-    pipeline_task: str  # the transformers pipeline() task a saved run loads in
+    pipeline_task: str | None  # the transformers pipeline() task that answers like the predictor; None: none does
     scratch_architectures: tuple[str, ...] = ("bert",)
     builtin_datasets: dict[str, Callable] = field(default_factory=dict)
 

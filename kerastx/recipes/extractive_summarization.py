@@ -115,7 +115,7 @@ RECIPE = Recipe(
     evaluator=evaluator,
     predictor=predictor,
     main_metric="rougeL",
-    pipeline_task="token-classification",
+    pipeline_task=None,  # transformers has no extractive summarization pipeline: kerastx.load_predictor is the way
 )
 main = RECIPE.main
 

@@ -55,14 +55,20 @@ class Seq2SeqData(TaskData):
         """The (sources, targets) columns of one split, before checking."""
         raise NotImplementedError
 
+    def keeps(self, source: str, target: str) -> bool:
+        """Whether a (checked) pair is used at all, in training and validation; all are by default."""
+        return True
+
     def baselines(self, sources: list[str], references: list) -> dict[str, float]:
         """Scores of a trivial system on the generation sample, reported beside the model's."""
         return {}
 
     def training_texts(self, splits):
         sources, targets = self.text_pairs(splits.train, splits.train_source)
-        yield from (str(text) for text in sources)
-        yield from (str(text) for text in targets)
+        pairs = [(str(text), str(target)) for text, target in zip(sources, targets)]
+        kept = [pair for pair in pairs if self.keeps(*pair)]
+        yield from (text for text, _ in kept)
+        yield from (target for _, target in kept)
 
     def feature_spec(self, tokenizer):
         from kerastx.data.features import Feature, FeatureSpec
@@ -85,7 +91,12 @@ class Seq2SeqData(TaskData):
                 for side, value in (("source", text), ("target", target)):
                     if not isinstance(value, str) or not value.strip():
                         raise DataError(f"{source.where(row)}: the {side} text is empty or not text ({value!r})")
-            pairs[split] = datasets.Dataset.from_dict({"source": list(sources), "target": list(targets)})
+            kept = [(text, target) for text, target in zip(sources, targets) if self.keeps(text, target)]
+            if not kept:
+                raise DataError(f"{source.name}: none of its {len(sources)} pairs is kept by the data options "
+                                "(e.g. max_source_words)")
+            pairs[split] = datasets.Dataset.from_dict({"source": [text for text, _ in kept],
+                                                       "target": [target for _, target in kept]})
         train = limit(pairs["train"], config.max_train_samples, config.seed)
         validation = limit(pairs["validation"], config.max_eval_samples, config.seed)
         if self.multi_reference:
@@ -124,11 +135,29 @@ def generation_options(config, forced_bos_token_id: int | None = None):
 
 
 def generation_predictor(config, model, tokenizer, options=None):
-    """The XLA bucketed generator of a seq2seq run: texts in, generated texts out."""
+    """The XLA bucketed generator of a seq2seq run: texts in, generated texts out.
+
+    The model takes the run's decoding options and source prefix as its own settings, so that the
+    saved run (``generation_config.json``, ``config.json``) decodes as this predictor does in
+    ``model.generate`` and in ``pipeline("translation" or "summarization", framework="tf")``.
+    """
     from kerastx.generation.bucketed import BucketedGenerator, length_buckets
 
+    options = options or generation_options(config)
+    _decode_as_run(model, options, config.source_prefix)
     return BucketedGenerator(model, tokenizer, length_buckets(config.max_length), config.generation_batch_size,
-                             options or generation_options(config), prefix=config.source_prefix)
+                             options, prefix=config.source_prefix)
+
+
+def _decode_as_run(model, options, source_prefix: str) -> None:
+    model.generation_config.update(**options.generate_kwargs())
+    # A generation config still marked as derived from config.json is rebuilt from it by generate() after
+    # loading, which would drop these options.
+    model.generation_config._from_model_config = False
+    model.config.prefix = source_prefix or None  # what a text2text pipeline puts before every input
+    # A base model's per-task settings (t5-small: "summarization" with 4 beams, "translation_en_to_de" with its
+    # prefix) would override the run's in pipeline(); the fine-tuned model has one task, decoded as above.
+    model.config.task_specific_params = None
 
 
 def generation_evaluator(metric_fn_name: str, directions: dict[str, str]):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from kerastx.config import option
+from kerastx.config import check_positive, option
 from kerastx.errors import ConfigError, DataError
 from kerastx.evaluation.generation import BLEU
 from kerastx.models.scratch import SEQ2SEQ_ARCHITECTURES
@@ -30,11 +30,13 @@ class TranslationConfig(Seq2SeqConfig):
     target_lang: str = option("fr", "Language code of the target side; the built-in data takes any language with gettext catalogs.", "data")
     source_column: str | None = option(None, "Column of the source text when it is not named after source_lang.", "data")
     target_column: str | None = option(None, "Column of the target text when it is not named after target_lang.", "data")
+    max_source_words: int | None = option(None, "Leave out pairs whose source has more than this many words, in training and validation (e.g. 8 for short UI strings).", "data")
     source_lang_code: str | None = option(None, "Source language token of a multilingual tokenizer (e.g. en_XX for mBART).", "model")
     target_lang_code: str | None = option(None, "Target language token of a multilingual tokenizer; generation is forced to start with it.", "model")
 
     def validate(self, explicit: set[str]) -> None:
         super().validate(explicit)
+        check_positive(self, ("max_source_words",), allow_none=True)
         if self.source_lang == self.target_lang:
             raise ConfigError(f"source_lang and target_lang are both {self.source_lang!r}")
         if self.model.startswith("scratch:") and ({"source_lang_code", "target_lang_code"} & explicit):
@@ -69,6 +71,9 @@ class TranslationData(Seq2SeqData):
 
     def required_columns(self):
         return [c for c in (self.config.source_column, self.config.target_column) if c]
+
+    def keeps(self, source: str, target: str) -> bool:
+        return self.config.max_source_words is None or len(source.split()) <= self.config.max_source_words
 
     def text_pairs(self, dataset, source):
         config = self.config

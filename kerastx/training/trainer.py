@@ -11,20 +11,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kerastx.callbacks.metrics import EvaluationCallback
+from kerastx.callbacks.progress import ProgressLogger
+from kerastx.callbacks.tensorboard import StepTensorBoard
 from kerastx.config import config_to_dict
 from kerastx.data.features import FeatureCollator
 from kerastx.data.pipeline import build_tf_dataset
 from kerastx.data.splits import load_splits
 from kerastx.errors import ConfigError, shortened
+from kerastx.evaluation.loss import WithValidationLoss
 from kerastx.models.resolve import is_scratch, load_model, load_tokenizer
 from kerastx.report import best_evaluation, model_card, plot_training_curves
 from kerastx.run_dir import RunDirectory
 from kerastx.training.keras import tf_keras
 from kerastx.training.optimizer import build_optimizer
-from kerastx.training.precision import float32_logits, set_precision
+from kerastx.training.precision import Hardware, choose_precision, float32_logits, global_precision
 from kerastx.training.strategy import choose_strategy
 
 EXAMPLES_SHOWN = 5
+PROGRESS_EVERY_SECONDS = 30.0  # how often a progress line is printed when output is not a terminal
 
 
 @dataclass
@@ -66,8 +70,11 @@ def run_recipe(recipe, config) -> RunResult:
     recipe.check(config)
     tf_keras.utils.set_random_seed(config.seed)
     output_dir = config.output_dir or f"runs/{recipe.name}"
+    strategy = choose_strategy(config.strategy, config.tpu)
+    runtime = _runtime(config, strategy)
     data = recipe.data(config)
-    with RunDirectory(output_dir, overwrite=config.overwrite_output_dir) as run:
+    with RunDirectory(output_dir, overwrite=config.overwrite_output_dir) as run, \
+            global_precision(runtime["precision"], config.model):
         splits = load_splits(config, recipe.builtin_datasets, data.read_file, data.held_out_group())
         splits.require_columns(data.required_columns())
         texts = data.training_texts(splits) if is_scratch(config.model) and not config.tokenizer else None
@@ -78,8 +85,6 @@ def run_recipe(recipe, config) -> RunResult:
         for name, value in prepared.baselines.items():
             print(f"[baseline] {name}={value:.4f} on the same validation examples", flush=True)
 
-        strategy = choose_strategy(config.strategy, config.tpu)
-        set_precision(config.precision, config.model)
         with strategy.scope():
             import transformers
 
@@ -97,16 +102,18 @@ def run_recipe(recipe, config) -> RunResult:
             total_steps = config.max_steps or steps_per_epoch * config.epochs
             model.compile(optimizer=build_optimizer(config, total_steps), jit_compile=config.jit_compile)
 
-        print(f"[model] {config.model} on {type(strategy).__name__} ({time.perf_counter() - started:.0f}s)", flush=True)
+        print(f"[model] {config.model} ({time.perf_counter() - started:.0f}s)", flush=True)
         predictor = recipe.predictor(config, model, tokenizer)
-        metrics = EvaluationCallback(recipe.evaluator(config, prepared, validation_batches, predictor),
-                                     every_steps=config.eval_every_steps,
+        evaluator = recipe.evaluator(config, prepared, validation_batches, predictor)
+        if validation_batches is not None:
+            evaluator = WithValidationLoss(evaluator, validation_batches)
+        metrics = EvaluationCallback(evaluator, every_steps=config.eval_every_steps,
                                      evaluate_at_start=config.evaluate_before_training)
         watched = _watched_metric(recipe, config, metrics)
         epochs = math.ceil(config.max_steps / steps_per_epoch) if config.max_steps else config.epochs
         fit_started = time.perf_counter()
-        history = model.fit(train_ds, epochs=epochs, callbacks=_callbacks(config, metrics, watched, run),
-                            verbose=2 if _quiet() else 1)
+        history = model.fit(train_ds, epochs=epochs, verbose=1 if _on_terminal() else 2,
+                            callbacks=_callbacks(config, metrics, watched, run, total_steps))
         fit_seconds = time.perf_counter() - fit_started
         final = metrics.evaluate() if config.early_stopping_patience else {
             k: v for k, v in metrics.history[-1].items() if k.startswith("val_")}
@@ -117,7 +124,7 @@ def run_recipe(recipe, config) -> RunResult:
         print(f"[save] {output_dir} (fit took {fit_seconds:.0f}s)", flush=True)
         model.save_pretrained(run.path)
         tokenizer.save_pretrained(run.path)
-        resolved = {**config_to_dict(config), "recipe": recipe.name}
+        resolved = {**config_to_dict(config), "recipe": recipe.name, "runtime": runtime}
         run.write_yaml("config.yaml", resolved)
         wall = time.perf_counter() - started
         run.write_json("metrics.json", {"final": final, "best": best, "directions": metrics.directions,
@@ -145,9 +152,23 @@ def _watched_metric(recipe, config, metrics: EvaluationCallback) -> str:
     return watched
 
 
-def _callbacks(config, metrics: EvaluationCallback, watched: str, run) -> list:
-    """The metrics callback first (the others read the values it writes into the logs), then the rest."""
-    callbacks = [metrics, tf_keras.callbacks.TensorBoard(log_dir=str(run.path / "logs"))]
+def _runtime(config, strategy) -> dict:
+    """Where the run trains and at which precision (``--precision auto`` resolved), printed as the run's
+    first line and recorded in its ``config.yaml`` under ``runtime``."""
+    hardware = Hardware.detect(strategy)
+    policy, reason = choose_precision(config.precision, config.model, hardware)
+    runtime = {"devices": hardware.describe(), "strategy": type(strategy).__name__, "precision": policy,
+               "precision_reason": reason}
+    print(f"[setup] {runtime['devices']}; {runtime['strategy']}; precision {policy} ({reason})", flush=True)
+    return runtime
+
+
+def _callbacks(config, metrics: EvaluationCallback, watched: str, run, total_steps: int) -> list:
+    """The metrics callback first (the others read the values it writes into the logs), then the rest;
+    a progress line every PROGRESS_EVERY_SECONDS where Keras' progress bar has no terminal to draw on."""
+    callbacks = [metrics, StepTensorBoard(run.path / "logs", metrics, every_steps=config.log_every_steps)]
+    if not _on_terminal():
+        callbacks.append(ProgressLogger(config.batch_size, PROGRESS_EVERY_SECONDS, total_steps))
     if config.early_stopping_patience:
         callbacks.append(tf_keras.callbacks.EarlyStopping(
             monitor=watched, mode=metrics.mode(watched), patience=config.early_stopping_patience,
@@ -172,8 +193,8 @@ def _preview(value) -> str:
     return shortened(" ".join(text.split()), 100)
 
 
-def _quiet() -> bool:
-    """One line per epoch instead of a progress bar when output is not a terminal (CI, logs)."""
+def _on_terminal() -> bool:
+    """Keras' progress bar on a terminal; one line per epoch, and ProgressLogger's lines, elsewhere (CI, logs)."""
     import sys
 
-    return not sys.stdout.isatty()
+    return sys.stdout.isatty()
