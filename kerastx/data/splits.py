@@ -104,7 +104,7 @@ def held_out_rows(dataset, fraction: float, seed: int, group_column: str | None 
     import numpy as np
 
     grouped = group_column is not None and group_column in dataset.column_names
-    row_keys = list(dataset[group_column]) if grouped else list(range(len(dataset)))  # ungrouped: each row alone
+    row_keys = dataset[group_column][:] if grouped else list(range(len(dataset)))  # ungrouped: each row alone
     keys = list(dict.fromkeys(row_keys))
     count = min(max(1, round(fraction * len(keys))), len(keys) - 1)
     held = {keys[i] for i in np.random.default_rng(seed).permutation(len(keys))[:count]}

@@ -73,8 +73,8 @@ class ExtractiveSummarizationData(TaskData):
         tokenized, validation = {}, None
         for split, dataset, most in (("train", splits.train, config.max_train_samples),
                                      ("validation", splits.validation, config.max_eval_samples)):
-            pairs = limit(datasets.Dataset.from_dict({"document": list(dataset[config.text_column]),
-                                                      "summary": list(dataset[config.summary_column])}),
+            pairs = limit(datasets.Dataset.from_dict({"document": dataset[config.text_column][:],
+                                                      "summary": dataset[config.summary_column][:]}),
                           most, config.seed)
             sentences = [split_sentences(document) for document in pairs["document"]]
             labels = [oracle_labels(s, summary) for s, summary in zip(sentences, pairs["summary"])]

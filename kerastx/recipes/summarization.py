@@ -45,7 +45,7 @@ class SummarizationData(Seq2SeqData):
         return [self.config.text_column, self.config.summary_column]
 
     def text_pairs(self, dataset, source):  # the columns were checked by required_columns
-        return list(dataset[self.config.text_column]), list(dataset[self.config.summary_column])
+        return dataset[self.config.text_column][:], dataset[self.config.summary_column][:]
 
     def baselines(self, sources, references):
         from kerastx.metrics.generation import lead_baselines

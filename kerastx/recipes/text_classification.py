@@ -47,7 +47,7 @@ class TextClassificationData(TaskData):
 
         config = self.config
         splits.require_texts(self._text_columns())
-        labels = LabelMap.infer(list(splits.train[config.label_column]), config.label_names)
+        labels = LabelMap.infer(splits.train[config.label_column][:], config.label_names)
         encoded = {}
         for split, (dataset, source) in {"train": (splits.train, splits.train_source),
                                          "validation": (splits.validation, splits.validation_source)}.items():
@@ -79,7 +79,7 @@ class TextClassificationData(TaskData):
         config = self.config
         names = dict(zip(labels.values, labels.names))
         rows = splits.validation.shuffle(seed=config.seed).select(range(min(5, len(splits.validation))))
-        texts = list(rows[config.text_column])
+        texts = rows[config.text_column][:]
         inputs = list(zip(texts, rows[config.text_pair_column])) if config.text_pair_column else texts
         return [(given, names[truth]) for given, truth in zip(inputs, rows[config.label_column])]
 

@@ -84,7 +84,7 @@ class TokenClassificationData(TaskData):
     def _sentences(self, dataset, source) -> tuple[list[list[str]], list[list[str]]]:
         """Words and tag names of every row; a row whose words and tags differ in number is an error."""
         config = self.config
-        words, tags = list(dataset[config.tokens_column]), list(dataset[config.tags_column])
+        words, tags = dataset[config.tokens_column][:], dataset[config.tags_column][:]
         names = _class_label_names(dataset.features.get(config.tags_column))
         for row, (row_words, row_tags) in enumerate(zip(words, tags)):
             if not isinstance(row_words, list) or not isinstance(row_tags, list) or not row_words:

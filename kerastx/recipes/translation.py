@@ -84,8 +84,8 @@ class TranslationData(Seq2SeqData):
             if missing:
                 raise DataError(f"{source.name}: no column '{missing[0]}' (columns: {', '.join(columns)}); name the "
                                 "columns with --source_column/--target_column, or give a 'translation' column")
-            return list(dataset[names[0]]), list(dataset[names[1]])
-        translations = list(dataset["translation"])
+            return dataset[names[0]][:], dataset[names[1]][:]
+        translations = dataset["translation"][:]
         for row, pair in enumerate(translations):
             if not isinstance(pair, dict) or config.source_lang not in pair or config.target_lang not in pair:
                 keys = ", ".join(pair) if isinstance(pair, dict) else type(pair).__name__
