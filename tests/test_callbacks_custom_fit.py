@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from kerastx.training.keras import tf_keras
+from tests_helpers import tokenized_mrpc
 
 BERT_INPUTS = ["input_ids", "attention_mask", "token_type_ids"]
 
@@ -15,18 +16,11 @@ BERT_INPUTS = ["input_ids", "attention_mask", "token_type_ids"]
 @pytest.fixture(scope="module")
 def mrpc(shared_data):
     """A scratch tiny BERT classifier factory, tokenized MRPC rows and their collator."""
-    import datasets
-    from transformers import DataCollatorWithPadding, TFAutoModelForSequenceClassification
+    from transformers import TFAutoModelForSequenceClassification
 
-    from kerastx.data.files import read_data_file
-    from kerastx.models.scratch import ScratchSpec, train_tokenizer
+    from kerastx.models.scratch import ScratchSpec
 
-    rows, _ = read_data_file(shared_data("mrpc") / "train.tsv")
-    rows = rows.select(range(192))
-    tokenizer = train_tokenizer(list(rows["#1 String"]) + list(rows["#2 String"]), "bert", "wordpiece", 600)
-    encoded = tokenizer(list(rows["#1 String"]), list(rows["#2 String"]), truncation=True, max_length=64)
-    data = datasets.Dataset.from_dict({**encoded, "labels": list(rows["Quality"])})
-    collator = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=16, return_tensors="np")
+    tokenizer, data, collator = tokenized_mrpc(shared_data("mrpc"), rows=192, vocab_size=600)
 
     def fresh_model():
         tf_keras.utils.set_random_seed(0)

@@ -4,25 +4,19 @@ import numpy as np
 import pytest
 
 from kerastx.training.keras import tf_keras
+from tests_helpers import tokenized_mrpc
 
 
 @pytest.fixture(scope="module")
 def setup(shared_data):
     """A scratch tiny BERT for MRPC with train/validation tf.data pipelines built the way the trainer does."""
-    import datasets
-    from transformers import DataCollatorWithPadding, TFAutoModelForSequenceClassification
+    from transformers import TFAutoModelForSequenceClassification
 
-    from kerastx.data.files import read_data_file
     from kerastx.data.pipeline import build_tf_dataset
-    from kerastx.models.scratch import ScratchSpec, train_tokenizer
+    from kerastx.models.scratch import ScratchSpec
 
     tf_keras.utils.set_random_seed(0)
-    rows, _ = read_data_file(shared_data("mrpc") / "train.tsv")
-    rows = rows.select(range(256))
-    tokenizer = train_tokenizer(list(rows["#1 String"]) + list(rows["#2 String"]), "bert", "wordpiece", 800)
-    encoded = tokenizer(list(rows["#1 String"]), list(rows["#2 String"]), truncation=True, max_length=64)
-    data = datasets.Dataset.from_dict({**encoded, "labels": list(rows["Quality"])})
-    collator = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=16, return_tensors="np")
+    tokenizer, data, collator = tokenized_mrpc(shared_data("mrpc"), rows=256, vocab_size=800)
 
     def fresh_model():
         config = ScratchSpec.parse("scratch:bert-tiny").build_config(tokenizer, 64, num_labels=2)

@@ -25,6 +25,24 @@ def mrpc_files(mrpc_dir: Path, target: Path, train_rows: int = 160, dev_rows: in
     return {"train_file": files["train"], "validation_file": files["dev"], **MRPC_COLUMNS}
 
 
+def tokenized_mrpc(mrpc_dir: Path, rows: int, vocab_size: int):
+    """``(tokenizer, data, collator)``: the first ``rows`` MRPC training pairs tokenized (64 tokens) by a
+    scratch BERT WordPiece tokenizer trained on them, with ``labels``, and a padding collator (multiples of 16)."""
+    import datasets
+    from transformers import DataCollatorWithPadding
+
+    from kerastx.data.files import read_data_file
+    from kerastx.models.scratch import train_tokenizer
+
+    table, _ = read_data_file(mrpc_dir / "train.tsv")
+    table = table.select(range(rows))
+    first, second = table["#1 String"][:], table["#2 String"][:]
+    tokenizer = train_tokenizer(first + second, "bert", "wordpiece", vocab_size)
+    encoded = tokenizer(first, second, truncation=True, max_length=64)
+    data = datasets.Dataset.from_dict({**encoded, "labels": table["Quality"][:]})
+    return tokenizer, data, DataCollatorWithPadding(tokenizer, pad_to_multiple_of=16, return_tensors="np")
+
+
 def as_flags(options: dict) -> list[str]:
     flags = []
     for key, value in options.items():
