@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/generation_speed.py runs/bench_tatoeba
 	$(PY) benchmarks/summarization.py
 	$(PY) benchmarks/summarization.py --extractive
+	$(PY) benchmarks/checkpoint.py
 
 clean:
 	rm -rf $(VENV) runs

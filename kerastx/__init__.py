@@ -64,6 +64,8 @@ _PUBLIC = {
     "EvaluationCallback": "kerastx.callbacks.metrics",
     "ExtractiveRougeCallback": "kerastx.callbacks.generation",
     "ProgressLogger": "kerastx.callbacks.progress",
+    "PushToHubCallback": "kerastx.callbacks.hub_push",
+    "HubUploader": "kerastx.hub_upload",
     "StepTensorBoard": "kerastx.callbacks.tensorboard",
     "WithValidationLoss": "kerastx.evaluation.loss",
     "KerastxError": "kerastx.errors",

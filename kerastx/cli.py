@@ -1,4 +1,5 @@
-"""Entry points: parse the config without TensorFlow, run, and turn user errors into one line + exit 2."""
+"""Entry points: parse the config without TensorFlow, read and check the data, then train; user errors
+become one line + exit 2, a stop by a signal one line + 128 + the signal's number."""
 
 from __future__ import annotations
 
@@ -6,22 +7,36 @@ import sys
 from pathlib import Path
 
 from kerastx.config import parse_config, print_error_and_exit
-from kerastx.errors import KerastxError
+from kerastx.errors import KerastxError, TrainingStopped
+from kerastx.run_dir import has_checkpoint
 from kerastx.startup_logs import quiet_start_up
 
 
 def run_cli(recipe, argv: list[str] | None = None):
-    """``python -m kerastx.recipes.<task>``: flags and ``--config`` YAML -> :func:`run_recipe`."""
+    """``python -m kerastx.recipes.<task>``: flags and ``--config`` YAML -> a run (continued, when an
+    interrupted one has a checkpoint)."""
     prog = recipe.command if Path(sys.argv[0]).name == recipe.command else f"python -m kerastx.recipes.{recipe.name}"
+    ready = None
     try:
         config, _explicit = parse_config(recipe.config_class, argv, prog, recipe.title)
-        recipe.check(config)
-        quiet_start_up(config.verbose)  # TensorFlow loads here, after --help and config errors
-        from kerastx.training.trainer import run_recipe
+        from kerastx.training.preparation import prepare_run
 
-        return run_recipe(recipe, config)
+        quiet_start_up(config.verbose, load_tensorflow=False)
+        ready = prepare_run(recipe, config)  # data and option errors come here, before TensorFlow loads
+        quiet_start_up(config.verbose)
+        from kerastx.training.trainer import train_prepared_run
+
+        return train_prepared_run(ready)
     except KerastxError as err:
         print_error_and_exit(str(err), prog)
+    except OSError as err:  # the environment, not the input: a full disk, a folder gone, a permission
+        where = f"{err.filename}: " if err.filename else ""
+        print_error_and_exit(f"{where}{err.strerror or err}", prog)
+    except TrainingStopped as stop:
+        print(f"{prog}: {stop}", file=sys.stderr)
+        raise SystemExit(stop.exit_status)
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted; nothing was written", file=sys.stderr)
+        kept = ready is not None and has_checkpoint(ready.run.checkpoints)
+        print(f"{prog}: interrupted; " + (f"the last checkpoint is kept in {ready.run.path}: run the same command "
+                                          f"again to continue" if kept else "nothing was written"), file=sys.stderr)
         raise SystemExit(130)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import difflib
+import math
 import sys
 import types
 import typing
@@ -22,6 +23,7 @@ import yaml
 
 from kerastx import transformers_flags
 from kerastx.errors import ConfigError
+from kerastx.utf8 import read_utf8
 
 SECTIONS = ("data", "model", "training", "evaluation", "output")
 
@@ -81,22 +83,41 @@ class RunConfig:
     # output
     output_dir: str | None = option(None, "Run directory (default: runs/<recipe>).", "output")
     overwrite_output_dir: bool = option(False, "Replace an existing run directory.", "output")
+    resume: bool | None = option(None, "Continue an interrupted run of the same output_dir from its last checkpoint (kept in .<output_dir>.partial). Default: continue when there is one, else start; --resume: there must be one; --no-resume: discard it and start over.", "output")
+    checkpoint_every_steps: int | None = option(500, "Save a checkpoint to resume from every this many steps (and at the end of every epoch, on SIGUSR1, and on SIGTERM/Ctrl-C before stopping).", "output")
+    checkpoints_to_keep: int = option(2, "How many of the latest checkpoints to keep while training.", "output")
+    keep_checkpoints: bool = option(False, "Keep the checkpoints in the finished run directory (by default they are removed once the run is complete).", "output")
     log_every_steps: int = option(10, "Write the training loss and learning rate to TensorBoard every this many steps.", "output")
     verbose: bool = option(False, "Show TensorFlow's and transformers' own start-up logs and warnings (hidden by default).", "output")
+    push_to_hub: bool = option(False, "Push the model, tokenizer and model card to a Hugging Face Hub model repo after each epoch and at the end, in the background (needs a token: HF_TOKEN, `hf auth login` or hub_token); a failed push is logged and retried, never stops training.", "output")
+    hub_model_id: str | None = option(None, "Hub repo to push to, 'name' (in your namespace) or 'organization/name' (default: the output_dir's name).", "output")
+    hub_token: str | None = option(None, "Hub token with write access (default: HF_TOKEN or the token saved by `hf auth login`).", "output")
+    hub_private_repo: bool = option(False, "Create the hub repo as private (an existing repo keeps its visibility).", "output")
+    hub_push_checkpoint: bool = option(False, "Also push the latest checkpoint (weights and optimizer state) so another machine can resume from the hub.", "output")
 
     def validate(self, explicit: set[str]) -> None:
         """Reject values out of range and options that the chosen setup would silently ignore."""
-        check_positive(self, ("epochs", "batch_size", "max_length", "vocab_size", "log_every_steps"))
+        check_positive(self, ("epochs", "batch_size", "max_length", "vocab_size", "log_every_steps",
+                              "checkpoints_to_keep"))
         check_positive(self, ("max_steps", "eval_batch_size", "max_train_samples", "max_eval_samples",
-                               "pad_to_multiple_of", "eval_every_steps", "warmup_steps"), allow_none=True)
+                               "pad_to_multiple_of", "eval_every_steps", "warmup_steps", "checkpoint_every_steps"),
+                       allow_none=True)
         if not 0.0 < self.validation_split < 1.0:
             raise ConfigError(f"validation_split must be between 0 and 1, got {self.validation_split}")
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise ConfigError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
         if self.dropout is not None and not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.learning_rate <= 0:
-            raise ConfigError(f"learning_rate must be positive, got {self.learning_rate}")
+        # written as 'not <in range>' so that NaN, which compares False with everything, is refused too
+        if not 0 < self.learning_rate < math.inf:
+            raise ConfigError(f"learning_rate must be a positive number, got {self.learning_rate}")
+        if not 0 <= self.weight_decay < math.inf:
+            raise ConfigError(f"weight_decay must be 0 (none) or a positive number, got {self.weight_decay}")
+        if self.clip_norm is not None and not 0 < self.clip_norm < math.inf:
+            raise ConfigError(f"clip_norm must be a positive number (the largest gradient norm kept), got "
+                              f"{self.clip_norm}; leave it out for no clipping")
+        if not 0 <= self.seed < 2 ** 32:
+            raise ConfigError(f"seed must be between 0 and 4294967295 (what NumPy accepts), got {self.seed}")
         _reject_unused(explicit, {
             "dataset_config": (self.dataset is not None, "it only applies to a hub dataset (--dataset)"),
             "dataset_revision": (self.dataset is not None, "it only applies to a hub dataset (--dataset)"),
@@ -109,6 +130,10 @@ class RunConfig:
             "validation_split": (self.validation_file is None, "validation_file is given"),
             "metric_for_best": (self.early_stopping_patience is not None, "it is what early stopping watches; "
                                 "set early_stopping_patience too"),
+            "hub_model_id": (self.push_to_hub, "it only applies with push_to_hub"),
+            "hub_token": (self.push_to_hub, "it only applies with push_to_hub"),
+            "hub_private_repo": (self.push_to_hub, "it only applies with push_to_hub"),
+            "hub_push_checkpoint": (self.push_to_hub, "it only applies with push_to_hub"),
         })
         if self.dataset is not None and self.train_file is not None:
             raise ConfigError("give either dataset or train_file, not both")
@@ -124,7 +149,7 @@ def check_positive(config, names, allow_none=False):
         value = getattr(config, name)
         if value is None and allow_none:
             continue
-        if value is None or value <= 0:
+        if value is None or not value > 0:  # not '<= 0': NaN is refused too
             raise ConfigError(f"{name} must be a positive number, got {value}")
 
 
@@ -198,18 +223,30 @@ def _unknown(name: str, known, where: str) -> ConfigError:
     return ConfigError(f"{where}: unknown option '{name}'{hint}")
 
 
+def _empty_option(name: str, where: str) -> ConfigError:
+    """An option given as empty text: an error, never "not given" (``--train_file "$TRAIN"`` with TRAIN unset
+    would otherwise train on the built-in demo data)."""
+    return ConfigError(f"{where}: option '{name}' is empty (an unset shell variable?); give a value or leave the "
+                       "option out")
+
+
+def parse_yaml(text: str, name: str, error: type[Exception] = ConfigError):
+    """``yaml.safe_load(text)``; invalid YAML is ``error`` naming ``name`` (the file) and the line."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        raise error(f"{name}: invalid YAML{at}: {getattr(err, 'problem', err)}") from None
+
+
 def read_yaml(path: str, config_class) -> dict:
     """Flatten a YAML config (top-level keys, or keys grouped under section names) into {name: value}; a
     name is a field or an option of transformers' example scripts (resolved by :func:`parse_config`)."""
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"config file not found: {path}")
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: invalid YAML{at}: {getattr(err, 'problem', err)}") from None
+    raw = parse_yaml(read_utf8(file, ConfigError), path)
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -294,6 +331,8 @@ def parse_config(config_class, argv: list[str] | None, prog: str, description: s
     parser = build_parser(config_class, prog, description)
     flags = vars(parser.parse_args(argv))
     yaml_path = flags.pop("config", None)
+    if yaml_path is not None and not yaml_path.strip():
+        raise _empty_option("config", "command line")
     hints = typing.get_type_hints(config_class)
     fields = {f.name: f for f in config_fields(config_class)}
     option_types = {name: _base_type(hint) for name, hint in hints.items()}
@@ -308,6 +347,8 @@ def parse_config(config_class, argv: list[str] | None, prog: str, description: s
         for name, value in resolved.items():
             try:
                 values[name] = _coerce(name, value, hints[name], fields[name].metadata["choices"], where)
+                if isinstance(values[name], str) and not values[name].strip() and fields[name].default != "":
+                    raise _empty_option(name, where)  # only options empty by default (source_prefix) may be empty
             except ConfigError as err:
                 raise ConfigError(f"{err} (given as '{given_as[name]}')" if name in given_as else str(err)) from None
         notes += source_notes

@@ -30,3 +30,20 @@ class CallbackError(KerastxError):
 class NotTfKerasCallbackError(CallbackError, TypeError):
     """A callback given to tf-keras ``fit``/``evaluate``/``predict`` is not a ``tf_keras.callbacks.Callback``
     (e.g. a Keras 3 one)."""
+
+
+class CheckpointError(KerastxError):
+    """A checkpoint cannot be written, or does not fit the model it is restored into."""
+
+
+class NonFiniteLossError(KerastxError):
+    """The training loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class TrainingStopped(Exception):
+    """A signal (SIGTERM from a preemption, Ctrl-C) stopped training after a checkpoint was saved.
+    Entry points print the message and exit with ``exit_status`` (128 + the signal's number: 143, 130)."""
+
+    def __init__(self, message: str, exit_status: int):
+        super().__init__(message)
+        self.exit_status = exit_status

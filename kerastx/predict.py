@@ -12,17 +12,21 @@ from pathlib import Path
 from kerastx.config import OneLineParser, print_error_and_exit
 from kerastx.errors import KerastxError
 from kerastx.startup_logs import quiet_start_up
+from kerastx.utf8 import read_utf8
 
 PROG = "python -m kerastx.predict"
 
 
 def read_inputs(texts: list[str], file: str | None) -> list[str]:
     inputs = list(texts)
-    if file:
+    if file is not None:
+        if not file.strip():
+            raise KerastxError("option '--file' is empty (an unset shell variable?); give a file with one input per "
+                               "line, or leave the option out")
         path = Path(file)
         if not path.is_file():
             raise KerastxError(f"--file {file}: no such file")
-        inputs += [line.rstrip("\n") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        inputs += [line for line in read_utf8(path, KerastxError).splitlines() if line.strip()]
     if not inputs:
         raise KerastxError("nothing to predict: give texts as arguments or --file FILE (one per line)")
     return inputs
@@ -42,6 +46,9 @@ def main(argv=None):
     try:
         from kerastx.recipes.registry import load_predictor, load_run
 
+        if not args.run_dir.strip():
+            raise KerastxError("the run directory is empty text (an unset shell variable?); give the output_dir of "
+                               "a finished run")
         load_run(args.run_dir)  # a wrong directory is reported before TensorFlow loads
         lines = read_inputs(args.texts, args.file)
         quiet_start_up(args.verbose)

@@ -39,10 +39,11 @@ TRANSFORMERS_DEPRECATION_LOGGERS = ("transformers.modeling_tf_utils", "transform
                                     "transformers.feature_extraction_utils", "transformers.pipelines.base")
 
 
-def quiet_start_up(verbose: bool = False) -> None:
+def quiet_start_up(verbose: bool = False, load_tensorflow: bool = True) -> None:
     """Hide the known start-up noise (see the module's docstring), or with ``verbose`` show all of
     TensorFlow's C++ log. Call it in an entry point before TensorFlow loads; once TensorFlow is loaded,
-    its start-up messages are already out and only the transformers warning is hidden."""
+    its start-up messages are already out and only the transformers warning is hidden. Without
+    ``load_tensorflow``, only the Python-side noise is hidden (call it again when TensorFlow is needed)."""
     if verbose:
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
         return
@@ -51,7 +52,7 @@ def quiet_start_up(verbose: bool = False) -> None:
         import datasets
 
         datasets.disable_progress_bars()
-    if "tensorflow" not in sys.modules:
+    if load_tensorflow and "tensorflow" not in sys.modules:
         with stderr_without(TENSORFLOW_NOISE):
             import tensorflow as tf
 

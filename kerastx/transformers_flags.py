@@ -131,7 +131,8 @@ def _logged_name(metric: str) -> str:
 
 _NO_TEST_SPLIT = ("kerastx has no test split; predict with the finished run: "
                   "python -m kerastx.predict OUTPUT_DIR --file inputs.txt")
-_SAVED_ONCE = "kerastx saves the model once, into --output_dir, when training ends (no intermediate checkpoints)"
+_CHECKPOINTS = ("kerastx checkpoints every --checkpoint_every_steps steps (transformers' --save_steps) and at the end "
+                "of every epoch, so that a stopped run can resume")
 _SCHEDULE = "kerastx's schedule is linear decay after a linear warm-up (--warmup_steps or --warmup_ratio)"
 _EVALUATES = "kerastx evaluates at the end of every epoch"
 
@@ -191,9 +192,12 @@ FLAGS = {
     "metric_for_best_model": Alias("metric_for_best", convert=_logged_name),
     "load_best_model_at_end": Refused("give --early_stopping_patience N: kerastx then restores the best "
                                       "weights when it stops early"),
-    "save_steps": Refused(_SAVED_ONCE),
-    "save_strategy": Refused(_SAVED_ONCE),
-    "save_total_limit": Refused(_SAVED_ONCE),
+    "save_steps": Alias("checkpoint_every_steps"),
+    "save_total_limit": Alias("checkpoints_to_keep"),
+    "save_strategy": ByValue({"steps": Ignored(_CHECKPOINTS), "epoch": Ignored(_CHECKPOINTS)},
+                             other=Refused(_CHECKPOINTS + "; there is no switching it off")),
+    "resume_from_checkpoint": Refused("run the same command again: kerastx continues from the last checkpoint of "
+                                      "--output_dir by itself (--resume: it must find one)"),
 }
 FLAGS["evaluation_strategy"] = FLAGS["eval_strategy"]  # its name before transformers 4.41
 

@@ -111,12 +111,12 @@ def test_example_script_names_are_our_options(capsys):
     config, explicit, notes = parse_with_notes([
         "--model_name_or_path", "bert-base-uncased", "--tokenizer-name", "bert-base-cased", "--num_train_epochs", "3.0",
         "--max_seq_length", "96", "--max_grad_norm", "0.5", "--eval_steps", "40", "--eval_on_start", "--xla",
-        "--logging_steps", "25",
+        "--logging_steps", "25", "--save_steps", "200", "--save_total_limit", "3",
         "--early_stopping_patience", "2", "--metric_for_best_model", "eval_accuracy"], capsys)
     assert (config.model, config.tokenizer, config.epochs, config.max_length, config.clip_norm) == \
         ("bert-base-uncased", "bert-base-cased", 3, 96, 0.5)
     assert (config.eval_every_steps, config.evaluate_before_training, config.jit_compile) == (40, True, True)
-    assert config.log_every_steps == 25
+    assert (config.log_every_steps, config.checkpoint_every_steps, config.checkpoints_to_keep) == (25, 200, 3)
     assert config.metric_for_best == "val_accuracy"  # transformers' eval_ prefix is our val_
     assert {"model", "tokenizer", "epochs", "max_length", "clip_norm", "eval_every_steps", "jit_compile"} <= explicit
     assert notes == []  # the same meaning: nothing to say
@@ -171,7 +171,8 @@ def test_what_kerastx_always_does_is_accepted_with_a_note(capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--do_predict"], "option 'do_predict' of the transformers example scripts: kerastx has no test split; predict "
                        "with the finished run: python -m kerastx.predict OUTPUT_DIR --file inputs.txt"),
-    (["--save_steps", "500"], "kerastx saves the model once, into --output_dir"),
+    (["--save_strategy", "no"], "kerastx checkpoints every --checkpoint_every_steps steps"),
+    (["--resume_from_checkpoint", "runs/x/checkpoint-500"], "run the same command again"),
     (["--task_name", "mrpc"], "--dataset glue --dataset_config mrpc"),
     (["--gradient_accumulation_steps", "4"], "give the global --batch_size you want"),
     (["--lr_scheduler_type", "cosine"], "linear decay after a linear warm-up"),

@@ -126,8 +126,9 @@ def test_a_recipe_run_logs_and_records_what_auto_chose(tmp_path, shared_data, ca
                "precision": "auto", "max_steps": 2, "output_dir": tmp_path / "out"}
     main(as_flags(options))
     policy, reason = choose_precision("auto", TINY_TRAINING["model"], Hardware.detect(choose_strategy()))
-    first_line = capsys.readouterr().out.splitlines()[0]
-    assert first_line.startswith("[setup] ") and f"precision {policy} ({reason})" in first_line
+    data_line, setup_line = capsys.readouterr().out.splitlines()[:2]  # the data is read before TensorFlow loads
+    assert data_line.startswith("[data] ")
+    assert setup_line.startswith("[setup] ") and f"precision {policy} ({reason})" in setup_line
     saved = yaml.safe_load((tmp_path / "out" / "config.yaml").read_text())
     assert saved["training"]["precision"] == "auto"
     assert (saved["runtime"]["precision"], saved["runtime"]["precision_reason"]) == (policy, reason)

@@ -80,7 +80,7 @@ def test_non_utf8_line_is_named(tmp_path):
     prefix = _opus(tmp_path, ["Price", "Pound"], ["Prix", "Livre"])
     (tmp_path / "corpus.en-fr.fr").write_bytes(b"Prix\nLivre \xa3\n")
     message = _error(read_opus_pair, prefix, "en", "fr")
-    assert message.startswith(f"{prefix}.fr line 2: not UTF-8 text (byte 0xa3 at column 7)")
+    assert message.startswith(f"{prefix}.fr line 2: not UTF-8 text (byte 0xa3 at column 7, byte offset 11)")
 
 
 # --- Tatoeba / ManyThings tab files -----------------------------------------------------------------------

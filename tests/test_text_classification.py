@@ -40,7 +40,7 @@ def mrpc_run(tmp_path_factory, shared_data):
     models, pipelines = [], []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(trainer, "load_model", keeping(trainer.load_model, models))
-        patch.setattr(trainer, "build_tf_dataset", keeping(trainer.build_tf_dataset, pipelines))
+        patch.setattr(trainer, "build_train_dataset", keeping(trainer.build_train_dataset, pipelines))
         try:
             result = main(as_flags(options))
         finally:
@@ -99,7 +99,7 @@ def stopped_run(tmp_path_factory, shared_data):
     """Early stopping that must happen: the validation rows are all "not_equivalent", so the F1 of
     "equivalent" (the watched metric) is 0 whatever the model does, and patience 1 stops at epoch 2 of 4.
     Returns the result and the model's weights at the end of each epoch, before early stopping acts."""
-    from kerastx.training.keras import tf_keras
+    from kerastx.training import trainer
 
     tmp = tmp_path_factory.mktemp("stopped")
     files = mrpc_files(shared_data("mrpc"), tmp, dev_rows=120)
@@ -109,13 +109,13 @@ def stopped_run(tmp_path_factory, shared_data):
                "output_dir": tmp / "out"}
     weights = []
 
-    class WeightsSeenByEarlyStopping(tf_keras.callbacks.EarlyStopping):
+    class WeightsSeenByEarlyStopping(trainer.BestModel):
         def on_epoch_end(self, epoch, logs=None):
             weights.append(self.model.get_weights())
             super().on_epoch_end(epoch, logs)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(tf_keras.callbacks, "EarlyStopping", WeightsSeenByEarlyStopping)
+        patch.setattr(trainer, "BestModel", WeightsSeenByEarlyStopping)
         return main(as_flags(options)), weights
 
 

@@ -33,7 +33,7 @@ class StepTensorBoard(tf_keras.callbacks.Callback):
         self.every_steps = every_steps
         self.loss = RecentLoss()
         self.step = 0
-        self._written_evaluations = 0
+        self._written_evaluations = len(evaluation.history)  # a resumed run's earlier ones are written already
         self._writers = None
         self._chief_worker_only = True  # one writer in multi-worker training
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kerastx.data.files import LinesSource, existing_file
 from kerastx.errors import DataError, shortened
+from kerastx.utf8 import read_utf8
 
 # .txt and .conll are how CoNLL-2003 copies are usually named (train.txt, eng.conll); .train/.testa/.testb
 # are the shared task's own names (eng.train, eng.testa). Not .conllu: CoNLL-U has '#' comment lines and
@@ -87,11 +88,7 @@ def read_conll(path: str | Path, tag_column: int = -1):
 
 
 def _read_text(path) -> str:
-    file = existing_file(path, "a CoNLL file")
-    try:
-        return file.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+    return read_utf8(existing_file(path, "a CoNLL file"))
 
 
 def _tag_index(path, tag_column: int, width: int, number: int) -> int:

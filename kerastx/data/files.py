@@ -2,17 +2,21 @@
 
 TSV files are read the way GLUE ships them: UTF-8 with an optional BOM on the header, and no quoting
 at all (MRPC's sentences contain bare `"` characters that the default CSV dialect would treat as
-quotes, silently merging rows). CSV files use standard quoting.
+quotes, silently merging rows). CSV files use standard quoting. Every file must be UTF-8: one that is not
+is an error naming the line of its first bad byte.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from kerastx.errors import DataError
+from kerastx.utf8 import read_utf8
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl", ".parquet": "parquet"}
 
@@ -68,63 +72,142 @@ def read_data_file(path: str | Path):
     fmt = FORMATS.get(file.suffix.lower())
     if fmt is None:
         raise DataError(f"{path}: unsupported file type '{file.suffix}' (use one of {', '.join(FORMATS)})")
+    if fmt in ("csv", "tsv"):
+        columns, source = _read_table(file, fmt)
+        return datasets.Dataset.from_dict(columns), source
     try:
-        if fmt in ("csv", "tsv"):
-            frame = pd.read_csv(file, sep="\t" if fmt == "tsv" else ",", encoding="utf-8-sig",
-                                quoting=csv.QUOTE_NONE if fmt == "tsv" else csv.QUOTE_MINIMAL,
-                                keep_default_na=False, dtype=str)
-            first_line = 2
-        elif fmt == "parquet":
-            frame, first_line = pd.read_parquet(file), None
-        else:
-            frame, first_line = _read_json(file)
+        frame, lines = (pd.read_parquet(file), None) if fmt == "parquet" else _read_json(file)
     except DataError:
         raise
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
-    except Exception as err:  # pandas/pyarrow parse errors carry the line number in their text
+    except Exception as err:  # pyarrow's parse errors say what is wrong in their last line
         message = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
         raise DataError(f"{path}: cannot read as {fmt}: {message}") from None
     if len(frame) == 0:
-        raise DataError(f"{path}: the file has a header but no rows")
+        raise DataError(f"{path}: the file has no rows")
     frame.columns = [str(c).strip() for c in frame.columns]
-    if fmt in ("csv", "tsv"):
-        frame = frame.apply(_numbers_back)
-    return datasets.Dataset.from_pandas(frame, preserve_index=False), Source(str(path), first_line)
+    return datasets.Dataset.from_pandas(frame, preserve_index=False), _source(file, lines)
+
+
+def _read_table(file: Path, fmt: str):
+    """``({column: values}, Source)`` of a csv or tsv file whose first non-blank line is the header.
+
+    Every row must have one field per header column: a short or long row is an error naming its line,
+    never a row padded with empty values. Blank lines are skipped; a row is named by the line it starts
+    on (a quoted csv field may span lines). Line endings may be ``\\n`` or ``\\r\\n``.
+    """
+    kind = "tab" if fmt == "tsv" else "comma"
+    dialect = {"delimiter": "\t", "quoting": csv.QUOTE_NONE} if fmt == "tsv" else {}
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))  # a long document exceeds the default 128 KiB
+    reader = csv.reader(io.StringIO(read_utf8(file), newline=""), strict=True, **dialect)
+    header, rows, lines = None, [], []
+    while True:
+        start = reader.line_num + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            problem = "a quoted field starts here and is never closed" if "end of data" in str(err) else str(err)
+            raise DataError(f"{file} line {start}: cannot read as {fmt}: {problem}") from None
+        if len(fields) <= 1 and not "".join(fields).strip():
+            continue  # a blank line
+        if header is None:
+            header, header_line = _header(fields, file, start), start
+        elif len(fields) != len(header):
+            raise DataError(f"{file} line {start}: {_fields(len(fields))} but the header (line {header_line}) has "
+                            f"{len(header)} ({', '.join(header)}): every row needs one {kind}-separated value per "
+                            "column")
+        else:
+            rows.append(fields)
+            lines.append(start)
+    if header is None:
+        raise DataError(f"{file}: the file has only blank lines")
+    if not rows:
+        raise DataError(f"{file}: the file has a header but no rows")
+    return {name: _typed([row[i] for row in rows]) for i, name in enumerate(header)}, _source(file, lines)
+
+
+def _source(file: Path, lines: list[int] | None) -> Source:
+    """Where rows came from: ``lines[row]`` is the file line of each row (None: rows are not lines)."""
+    if lines is None:
+        return Source(str(file))
+    if lines[-1] - lines[0] == len(lines) - 1:  # one row per line, no blank lines between them
+        return Source(str(file), lines[0])
+    return LinesSource(str(file), lines=tuple(lines))
+
+
+def _fields(count: int) -> str:
+    return "1 field" if count == 1 else f"{count} fields"
+
+
+def _header(fields: list[str], file: Path, line: int) -> list[str]:
+    names = [field.strip() or f"Unnamed: {i}" for i, field in enumerate(fields)]  # pandas' name for an index column
+    repeated = next((name for i, name in enumerate(names) if name in names[:i]), None)
+    if repeated is not None:
+        raise DataError(f"{file} line {line}: the header names column '{repeated}' twice")
+    return names
+
+
+# What a missing value looks like in a csv written by pandas, R or a spreadsheet.
+MISSING_VALUES = frozenset({"", "nan", "NaN", "NA", "N/A", "n/a", "null", "NULL", "None", "<NA>"})
+_WHOLE_NUMBER = re.compile(r"[+-]?\d{1,18}(?:\.0*)?")  # 18 digits: always fits an int64 column
+
+
+def _typed(values: list[str]):
+    """A column of whole numbers as integers, with None where a value is missing (so that a label column with
+    holes is reported as such, not trained on as a class "NaN"); any other column as the text it is (no text
+    is guessed into NaN)."""
+    stripped = [value.strip() for value in values]
+    if not all(v in MISSING_VALUES or _WHOLE_NUMBER.fullmatch(v) for v in stripped) or all(
+            v in MISSING_VALUES for v in stripped):
+        return values
+    return [None if v in MISSING_VALUES else int(v.partition(".")[0]) for v in stripped]
 
 
 def _read_json(file: Path):
-    """A JSON array of records, or JSON Lines (one object per line)."""
+    """A JSON array of records, or JSON Lines (one object per line); returns the frame and the file line of each
+    row (None for an array)."""
     import pandas as pd
 
-    text = file.read_text(encoding="utf-8-sig")
+    text = read_utf8(file)
     if text.lstrip().startswith("["):
         try:
             records = json.loads(text)
         except json.JSONDecodeError as err:
-            raise DataError(f"{file}: invalid JSON at line {err.lineno}: {err.msg}") from None
+            raise DataError(f"{file}: invalid JSON at line {err.lineno}: {_json_problem(err)}") from None
+        not_object = next((i for i, record in enumerate(records) if not isinstance(record, dict)), None)
+        if not_object is not None:
+            raise DataError(f"{file}: expected an array of objects (one per row), but item {not_object} is "
+                            f"{type(records[not_object]).__name__}")
         return pd.DataFrame.from_records(records), None
-    records = []
+    records, lines = [], []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as err:
-            raise DataError(f"{file} line {number}: invalid JSON: {err.msg}") from None
+            if not records and _is_one_object(text):
+                raise DataError(f"{file}: one JSON object; expected an array of objects or JSON Lines (one object "
+                                "per line)") from None
+            raise DataError(f"{file} line {number}: invalid JSON: {_json_problem(err)}") from None
         if not isinstance(record, dict):
             raise DataError(f"{file} line {number}: expected a JSON object, got {type(record).__name__}")
         records.append(record)
+        lines.append(number)
     if not records:
         raise DataError(f"{file}: the file has no records")
-    return pd.DataFrame.from_records(records), 1
+    return pd.DataFrame.from_records(records), lines
 
 
-def _numbers_back(column):
-    """CSV columns are read as text (so that no value is guessed into NaN); restore all-integer ones."""
-    import pandas as pd
+def _json_problem(err: json.JSONDecodeError) -> str:
+    if not err.doc[err.pos:].strip():
+        return f"{err.msg} at its end (the file or line is cut short?)"
+    return f"{err.msg} (column {err.colno})"
 
-    converted = pd.to_numeric(column, errors="coerce")
-    if converted.notna().all() and (converted == converted.round()).all() and (column != "").all():
-        return converted.astype("int64")
-    return column
+
+def _is_one_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except json.JSONDecodeError:
+        return False

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from kerastx.data.files import Source
 from kerastx.errors import DataError
+from kerastx.utf8 import read_utf8
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,44 @@ def read_tab_pairs(path: str | Path, source_lang: str, target_lang: str):
     return _pairs_dataset(numbered, source_lang, target_lang, str(file), file)
 
 
+# ManyThings names each file after its non-English language's ISO 639-3 code (fra.txt, in fra-eng.zip); the
+# ISO 639-1 codes runs use for them. Languages without a two-letter code are left out (and not checked).
+MANYTHINGS_LANGUAGES = {
+    "afr": "af", "ara": "ar", "aze": "az", "bel": "be", "ben": "bn", "bos": "bs", "bre": "br", "bul": "bg",
+    "cat": "ca", "ces": "cs", "cmn": "zh", "cym": "cy", "dan": "da", "deu": "de", "ell": "el", "epo": "eo",
+    "est": "et", "eus": "eu", "fin": "fi", "fra": "fr", "gle": "ga", "glg": "gl", "heb": "he", "hin": "hi",
+    "hrv": "hr", "hun": "hu", "hye": "hy", "ind": "id", "isl": "is", "ita": "it", "jpn": "ja", "kat": "ka",
+    "kaz": "kk", "khm": "km", "kor": "ko", "lat": "la", "lit": "lt", "lvs": "lv", "mal": "ml", "mar": "mr",
+    "mkd": "mk", "mon": "mn", "nld": "nl", "nob": "nb", "pes": "fa", "pol": "pl", "por": "pt", "ron": "ro",
+    "rus": "ru", "slk": "sk", "slv": "sl", "spa": "es", "sqi": "sq", "srp": "sr", "swe": "sv", "swh": "sw",
+    "tam": "ta", "tat": "tt", "tgl": "tl", "tha": "th", "tur": "tr", "uig": "ug", "ukr": "uk", "urd": "ur",
+    "uzb": "uz", "vie": "vi", "zsm": "ms",
+}
+
+
+def check_manythings_languages(path: str | Path, source_lang: str, target_lang: str) -> None:
+    """A file named as ManyThings names them (``fra.txt``, ``fra-eng.txt``) holds English and that language:
+    a run of another pair is a DataError saying which options fit. Other file names are not checked.
+
+    The name is the check because it is what ManyThings guarantees; guessing the language from the text
+    itself (its letters, its common words) would misjudge short sentences and languages that share a script.
+
+    Example::
+
+        check_manythings_languages("deu.txt", "en", "fr")
+        # DataError: deu.txt: ManyThings' file of deu (de) and English pairs, but the run translates en -> fr; ...
+    """
+    stem = Path(path).stem.lower().removesuffix("-eng")
+    code = MANYTHINGS_LANGUAGES.get(stem)
+    if code is None:
+        return
+    other = target_lang if source_lang == "en" else source_lang if target_lang == "en" else None
+    if other is None or other.lower() not in (code, stem):
+        raise DataError(f"{path}: ManyThings' file of {stem} ({code}) and English pairs, but the run translates "
+                        f"{source_lang} -> {target_lang}; pass --source_lang en --target_lang {code} (or the "
+                        f"reverse), or rename the file if it is not ManyThings' {stem}.txt")
+
+
 def group_references(dataset, source_column: str, target_column: str):
     """One row per distinct source sentence, with all its translations in a list column ``references``.
 
@@ -131,20 +170,10 @@ def _check_languages(source_lang: str, target_lang: str) -> None:
 
 def _read_lines(file: Path) -> list[str]:
     """The ``\\n``-separated lines of a UTF-8 file (BOM and ``\\r`` endings dropped), with errors naming the line."""
-    data = file.read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    raw_lines = data.split(b"\n")
-    if raw_lines[-1] == b"":
-        raw_lines.pop()  # the newline that ends the last line
-    lines = []
-    for number, raw in enumerate(raw_lines, start=1):
-        try:
-            lines.append(raw.removesuffix(b"\r").decode("utf-8"))
-        except UnicodeDecodeError as err:
-            raise DataError(f"{file} line {number}: not UTF-8 text (byte 0x{raw[err.start]:02x} at column "
-                            f"{err.start + 1})") from None
-    return lines
+    lines = read_utf8(file).split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the newline that ends the last line
+    return [line.removesuffix("\r") for line in lines]
 
 
 def _pairs_dataset(numbered: list[tuple[int, str, str]], source_lang: str, target_lang: str, name: str, file: Path):

@@ -10,9 +10,16 @@ Three modes bound them:
   padding;
 * ``static_shapes``: every batch padded to ``max_length`` and the last partial batch dropped — one
   shape, as XLA and TPUs require.
+
+The shared trainer's training data (:func:`build_train_dataset`) is a function of the seed and the epoch
+alone, and starts where a :class:`DataPosition` says, so that a resumed run sees exactly the batches the
+interrupted one had left.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -32,7 +39,53 @@ def build_tf_dataset(model, dataset, collator, batch_size: int, shuffle: bool, s
     if not group_by_length:
         return model.prepare_tf_dataset(dataset, batch_size=batch_size, shuffle=shuffle, collate_fn=collator,
                                         drop_remainder=drop_remainder)
-    return _length_grouped_dataset(model, dataset, collator, batch_size, shuffle, seed, drop_remainder)
+    lengths = np.array([len(ids) for ids in dataset["input_ids"][:]])
+    rng = np.random.default_rng(seed)
+    return _collated_dataset(model, dataset, collator, batch_size if drop_remainder else None,
+                             lambda: length_grouped_batches(lengths, batch_size, shuffle, rng, drop_remainder))
+
+
+@dataclass
+class DataPosition:
+    """Where training is in its data: the epoch the next batch comes from (counted from 0) and how many
+    of that epoch's batches are done. :func:`build_train_dataset` reads it each time Keras starts an epoch."""
+
+    epoch: int = 0
+    batch: int = 0
+
+
+def build_train_dataset(model, dataset, collator, batch_size: int, seed: int, position: DataPosition,
+                        group_by_length: bool = False, drop_remainder: bool = False):
+    """The training ``tf.data.Dataset`` for ``fit``: each time it is iterated (each epoch), the batches of
+    epoch ``position.epoch`` in the order :func:`epoch_batches` gives, from batch ``position.batch`` on.
+
+    The caller moves ``position`` on at the end of each epoch (``epoch + 1``, ``batch = 0``), and sets it
+    before ``fit(initial_epoch=position.epoch)`` to resume in the middle of an epoch.
+
+    Example::
+
+        position = DataPosition(epoch=1, batch=130)    # resume at the 131st batch of the second epoch
+        train = build_train_dataset(model, tokenized, collator, 32, seed=42, position=position)
+    """
+    lengths = np.array([len(ids) for ids in dataset["input_ids"][:]]) if group_by_length else np.zeros(len(dataset))
+
+    def remaining_batches():
+        batches = epoch_batches(lengths, batch_size, seed, position.epoch, group_by_length, drop_remainder)
+        return batches[position.batch:]
+
+    return _collated_dataset(model, dataset, collator, batch_size if drop_remainder else None, remaining_batches)
+
+
+def epoch_batches(lengths, batch_size: int, seed: int, epoch: int, group_by_length: bool = False,
+                  drop_remainder: bool = False) -> list[np.ndarray]:
+    """The index batches of one training epoch: a function of ``(seed, epoch)`` only, so any process
+    can rebuild any epoch. With ``group_by_length``, batches of similar-length examples."""
+    rng = np.random.default_rng([seed, epoch])
+    if group_by_length:
+        return length_grouped_batches(lengths, batch_size, True, rng, drop_remainder)
+    order = rng.permutation(len(lengths))
+    batches = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+    return [b for b in batches if len(b) == batch_size] if drop_remainder else batches
 
 
 def length_grouped_batches(lengths, batch_size: int, shuffle: bool, rng: np.random.Generator,
@@ -52,15 +105,16 @@ def length_grouped_batches(lengths, batch_size: int, shuffle: bool, rng: np.rand
     return batches
 
 
-def _length_grouped_dataset(model, dataset, collator, batch_size, shuffle, seed, drop_remainder):
+def _collated_dataset(model, dataset, collator, static_batch: int | None, index_batches: Callable[[], list]):
+    """A ``tf.data.Dataset`` of collated batches; ``index_batches()`` is called each time it is iterated
+    and gives the example indices of each batch. Inputs only, or ``(features, labels)`` where the model
+    has labels, as ``model.prepare_tf_dataset`` gives."""
     import tensorflow as tf
     from transformers.utils import find_labels
 
     label_names = [name for name in find_labels(type(model)) if name in dataset.column_names]
     rows = dataset.select_columns([c for c in dataset.column_names if c in model.input_signature or c in label_names])
-    lengths = np.array([len(ids) for ids in dataset["input_ids"]])
-    rng = np.random.default_rng(seed)
-    sample = collator([rows[i] for i in range(min(2, len(rows)))])
+    sample = collator(_rows_at(rows, range(min(2, len(rows)))))
     input_names = [name for name in sample if name not in label_names]  # the collator may add some (decoder_input_ids)
 
     def labels_of(batch):
@@ -68,17 +122,21 @@ def _length_grouped_dataset(model, dataset, collator, batch_size, shuffle, seed,
         return batch[label_names[0]] if len(label_names) == 1 else {name: batch[name] for name in label_names}
 
     def batches():
-        for index in length_grouped_batches(lengths, batch_size, shuffle, rng, drop_remainder):
-            batch = collator([rows[int(i)] for i in index])
+        for index in index_batches():
+            batch = collator(_rows_at(rows, index))
             features = {name: batch[name] for name in input_names}
             yield (features, labels_of(batch)) if label_names else features
 
-    batch_dim = batch_size if drop_remainder else None
-
     def spec_of(array):
-        return tf.TensorSpec((batch_dim,) + (None,) * (array.ndim - 1), tf.as_dtype(array.dtype))
+        return tf.TensorSpec((static_batch,) + (None,) * (array.ndim - 1), tf.as_dtype(array.dtype))
 
     features_spec = {name: spec_of(sample[name]) for name in input_names}
     signature = (features_spec, labels_of({name: spec_of(sample[name]) for name in label_names})) if label_names \
         else features_spec
     return tf.data.Dataset.from_generator(batches, output_signature=signature).prefetch(tf.data.AUTOTUNE)
+
+
+def _rows_at(rows, indices) -> list[dict]:
+    """The rows at ``indices`` as dicts, read from the Arrow table in one batch (not row by row)."""
+    columns = rows[[int(i) for i in indices]]
+    return [dict(zip(columns, values)) for values in zip(*columns.values())]

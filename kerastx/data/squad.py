@@ -16,6 +16,7 @@ from pathlib import Path
 
 from kerastx.data.files import Source, existing_file
 from kerastx.errors import DataError, shortened
+from kerastx.utf8 import read_utf8
 
 COLUMNS = ("id", "title", "context", "question", "answers")
 
@@ -58,9 +59,7 @@ def read_squad(path: str | Path):
 
     file = existing_file(path, "a SQuAD JSON file")
     try:
-        document = json.loads(file.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError as err:
-        raise DataError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+        document = json.loads(read_utf8(file))
     except json.JSONDecodeError as err:
         raise DataError(f"{path}: invalid JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
     if not (isinstance(document, dict) and isinstance(document.get("data"), list)):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kerastx.data.files import Source
-from kerastx.data.labels import LabelMap
+from kerastx.data.labels import LabelMap, require_two_classes
 from kerastx.errors import ConfigError, DataError
 
 IGNORED = -100  # the label id that Hugging Face TF losses skip
@@ -41,6 +41,12 @@ class TagMap(LabelMap):
         found = {tag for tags in tag_lists for tag in tags}
         # "O" first: id 0 is then "no entity", which reads naturally in logits and confusion tables.
         return cls.named(tuple(sorted(found, key=lambda t: (t != OUTSIDE, isinstance(t, str), t))), names)
+
+    @classmethod
+    def from_training(cls, tag_lists, source: Source, column: str, names: list[str] | None = None) -> "TagMap":
+        """:meth:`infer` from a training split's tags (each one checked already), refusing a single tag."""
+        require_two_classes({tag for tags in tag_lists for tag in tags}, source, column, "tag")
+        return cls.infer(tag_lists, names)
 
     def __len__(self) -> int:
         return len(self.names)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kerastx.errors import DataError
+from kerastx.errors import ConfigError, DataError
 
 
 class TextClassifier:
@@ -22,6 +22,9 @@ class TextClassifier:
         self.max_length = max_length
         self.batch_size = batch_size
         self.paired = paired
+        if paired and not sep:
+            raise ConfigError("sep is empty: a sentence pair needs a separator between its two sentences "
+                              "(default: a tab)")
         self.sep = sep
 
     def __call__(self, inputs: list) -> list[tuple[str, float]]:

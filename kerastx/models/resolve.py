@@ -2,23 +2,41 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from kerastx.errors import ModelError
+from kerastx.errors import ConfigError, ModelError
 from kerastx.hub import hub_offline_by_setting, hub_reachable, offline_reason
 from kerastx.models.minilm import HUB_ID as MINILM_HUB_ID, is_minilm_alias, minilm_directory
 from kerastx.models.pretrained import load_pretrained_tf
 from kerastx.models.scratch import ScratchSpec, train_tokenizer
 
 CONFIG_PATTERNS = ["*.json", "*.txt", "*.model", "*.spm"]  # configs, tokenizer files, vocabularies
+OFFLINE_MODELS = "--model minilm (packaged), a local directory, or scratch:<architecture>-<size>"
+
+# transformers' TF auto classes (a recipe's model_class) -> their tables of model types, in
+# transformers.models.auto.modeling_tf_auto (importing it does not load TensorFlow)
+MODEL_TYPE_TABLES = {
+    "TFAutoModelForSequenceClassification": "TF_MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES",
+    "TFAutoModelForTokenClassification": "TF_MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES",
+    "TFAutoModelForQuestionAnswering": "TF_MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES",
+    "TFAutoModelForSeq2SeqLM": "TF_MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES",
+}
+# Models whose positions are relative (no table of positions to run past); some configs still carry an unused
+# n_positions (t5-small says 512).
+RELATIVE_POSITIONS = frozenset({"t5", "mt5", "umt5", "longt5", "xlnet", "transfo-xl"})
+# RoBERTa and its kin number positions from pad_token_id + 1, so max_position_embeddings 514 holds 512 tokens.
+POSITIONS_AFTER_PADDING = frozenset({"roberta", "xlm-roberta", "camembert", "longformer", "mpnet",
+                                     "roberta-prelayernorm"})
 
 
 def is_scratch(spec: str) -> bool:
     return spec.startswith("scratch:")
 
 
-def model_directory(spec: str) -> Path:
-    """A local directory holding the model ``spec`` names, downloading it from the Hub when it is a hub id."""
+def model_directory(spec: str, instead: str = OFFLINE_MODELS) -> Path:
+    """A local directory holding the model ``spec`` names, downloading it from the Hub when it is a hub id;
+    ``instead`` is what the error says to use when the Hub cannot be reached."""
     if is_minilm_alias(spec):
         return minilm_directory()
     path = Path(spec).expanduser()
@@ -28,7 +46,7 @@ def model_directory(spec: str) -> Path:
         return path
     if spec.startswith((".", "/", "~")) or spec.count("/") > 1:
         raise ModelError(f"{spec}: no such model directory")
-    return _download(spec)
+    return _download(spec, instead)
 
 
 def base_model_id(spec: str) -> str | None:
@@ -84,7 +102,7 @@ def _weight_patterns(files: list[str]) -> list[str]:
     return ["model*.safetensors", "model.safetensors.index.json"]
 
 
-def _download(repo_id: str) -> Path:
+def _download(repo_id: str, instead: str = OFFLINE_MODELS) -> Path:
     from huggingface_hub import HfApi, snapshot_download
 
     if hub_offline_by_setting():
@@ -92,15 +110,64 @@ def _download(repo_id: str) -> Path:
             return Path(snapshot_download(repo_id, local_files_only=True))
         except Exception:
             raise ModelError(f"model '{repo_id}' is not in the local cache and {offline_reason()}; use "
-                             "--model minilm (packaged), a local directory, or scratch:<architecture>-<size>") from None
+                             f"{instead}") from None
     if not hub_reachable():
-        raise ModelError(f"model '{repo_id}': {offline_reason()}; use --model minilm (packaged), a local directory, "
-                         "or scratch:<architecture>-<size>")
+        raise ModelError(f"model '{repo_id}': {offline_reason()}; use {instead}")
     try:
         files = HfApi().list_repo_files(repo_id)
         return Path(snapshot_download(repo_id, allow_patterns=CONFIG_PATTERNS + _weight_patterns(files)))
     except Exception as err:
         raise ModelError(f"model '{repo_id}': {' '.join(str(err).split())[:300]}") from None
+
+
+def check_pretrained(config, task: str, model_class: str, scratch_architectures: tuple[str, ...]) -> None:
+    """Before anything loads: the pretrained ``config.model`` is found (locally, in the cache or on the Hub), is
+    of a type ``model_class`` builds (a BERT encoder cannot translate), and has positions for ``max_length``
+    source tokens and, for seq2seq, ``max_target_length`` and ``max_new_tokens`` target tokens.
+
+    ``task`` names the recipe in messages; what they suggest instead fits it (``scratch_architectures``).
+
+    Example::
+
+        check_pretrained(config, "translation", "TFAutoModelForSeq2SeqLM", ("marian", "bart", "t5"))
+        # ModelError: --model minilm is a bert model, which translation cannot use (...); use --model
+        # scratch:marian-mini (trained from scratch here; ...), or a local directory
+    """
+    from transformers.models.auto import modeling_tf_auto
+
+    model_types = tuple(getattr(modeling_tf_auto, MODEL_TYPE_TABLES[model_class]))
+    packaged = "minilm (packaged), " if "bert" in model_types else ""  # the packaged MiniLM is a BERT
+    instead = (f"--model {packaged}scratch:{scratch_architectures[0]}-mini (trained from scratch here; architectures: "
+               f"{', '.join(scratch_architectures)}), or a local directory")
+    directory = model_directory(config.model, instead)
+    try:
+        saved = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ModelError(f"{directory / 'config.json'}: cannot read the model's config: {err}") from None
+    model_type = saved.get("model_type")
+    if model_type is not None and model_type not in model_types:
+        raise ModelError(f"--model {config.model} is a {model_type} model, which {task} cannot use ({model_class} "
+                         f"takes {', '.join(model_types)}); use {instead}")
+    for option, limit, key in _length_limits(saved):
+        value = getattr(config, option, None)
+        if value is not None and value > limit:
+            raise ConfigError(f"{option} {value} is more than {config.model} can take: its position embeddings "
+                              f"cover {limit} tokens ({key} in its config.json); use --{option} {limit} or less")
+
+
+def _length_limits(saved: dict):
+    """``(option, most tokens, config key)`` for each length option the model's positions bound."""
+    if saved.get("model_type") in RELATIVE_POSITIONS or saved.get("position_biased_input") is False:
+        return []  # DeBERTa without absolute positions, T5: relative positions only
+    shared = next((key for key in ("max_position_embeddings", "n_positions") if isinstance(saved.get(key), int)), None)
+    offset = saved.get("pad_token_id", 1) + 1 if saved.get("model_type") in POSITIONS_AFTER_PADDING else 0
+    limits = []
+    for options, own_key in ((("max_length",), "max_encoder_position_embeddings"),  # LED: encoder and decoder differ
+                             (("max_target_length", "max_new_tokens"), "max_decoder_position_embeddings")):
+        key = own_key if isinstance(saved.get(own_key), int) else shared
+        if key is not None:
+            limits += [(option, saved[key] - offset, key) for option in options]
+    return limits
 
 
 def load_tokenizer(config, training_texts=None):
@@ -113,7 +180,8 @@ def load_tokenizer(config, training_texts=None):
         spec = ScratchSpec.parse(config.model)
         return train_tokenizer(training_texts, spec.architecture, config.tokenizer_algorithm, config.vocab_size)
     source = config.tokenizer or config.model
-    directory = model_directory(source)
+    saved_tokenizer = Path(source).expanduser() / "tokenizer_config.json"  # a tokenizer's own folder has no config.json
+    directory = saved_tokenizer.parent if saved_tokenizer.is_file() else model_directory(source)
     try:
         return AutoTokenizer.from_pretrained(str(directory))
     except Exception as err:

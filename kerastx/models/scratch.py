@@ -8,6 +8,7 @@ tokens (in id order), how they frame a sequence, and how to build its transforme
 from __future__ import annotations
 
 import sys
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable
 
@@ -104,6 +105,13 @@ class ScratchSpec:
         return architecture.build_config(layers, hidden, heads, len(tokenizer), ids, max_length, overrides)
 
 
+def _noting_characters(texts, seen: set[str]):
+    """``texts`` as they are, adding each one's characters to ``seen`` on the way."""
+    for text in texts:
+        seen.update(text)
+        yield text
+
+
 def train_tokenizer(texts, architecture: str, algorithm: str, vocab_size: int):
     """A fast tokenizer trained on ``texts`` (an iterable of strings) with the architecture's special tokens.
 
@@ -137,7 +145,18 @@ def train_tokenizer(texts, architecture: str, algorithm: str, vocab_size: int):
         tokenizer.decoder = decoders.Metaspace()
         trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=special_list, unk_token=special["unk"],
                                            show_progress=progress)
-    tokenizer.train_from_iterator(texts, trainer=trainer)
+    characters: set[str] = set()
+    try:
+        tokenizer.train_from_iterator(_noting_characters(texts, characters), trainer=trainer)
+    except Exception as err:  # tokenizers raises a bare Exception
+        if "not large enough to contain all chars" not in str(err):
+            raise
+        # what the unigram trainer counts: characters after its NFKC normalizer, with '▁' for the space
+        needed = len({c for character in characters for c in unicodedata.normalize("NFKC", character).replace(
+            " ", "\u2581")})
+        raise ConfigError(f"vocab_size {vocab_size} is too small for the unigram tokenizer: the training text has "
+                          f"{needed} distinct characters and each needs its own entry; use --vocab_size {needed} or "
+                          "more (a few thousand is usual), or --tokenizer_algorithm bpe") from None
     framing = [token for token in special_list if token in spec.single or token in (spec.pair or "")]
     tokenizer.post_processor = processors.TemplateProcessing(
         single=spec.single, pair=spec.pair or f"{spec.single} $B:1",

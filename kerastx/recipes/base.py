@@ -102,14 +102,20 @@ class Recipe:
         return "kerastx-" + self.name.replace("_", "-")
 
     def check(self, config) -> None:
-        """Errors that need the recipe, found before anything loads (a scratch architecture that does not fit)."""
+        """Errors that need the recipe, found before any data or TensorFlow loads: a scratch architecture that
+        does not fit the task; a pretrained model that cannot be found, is of a type the task cannot use, or has
+        fewer positions than max_length (:func:`~kerastx.models.resolve.check_pretrained`)."""
+        from kerastx.models.resolve import check_pretrained, is_scratch
         from kerastx.models.scratch import ScratchSpec
 
-        if config.model.startswith("scratch:"):
+        task = self.name.replace("_", " ")
+        if is_scratch(config.model):
             try:
                 ScratchSpec.parse(config.model, self.scratch_architectures)
             except ConfigError as err:
-                raise ConfigError(f"{err} for {self.name.replace('_', ' ')}") from None
+                raise ConfigError(f"{err} for {task}") from None
+        else:
+            check_pretrained(config, task, self.model_class, self.scratch_architectures)
 
     def main(self, argv: list[str] | None = None):
         """``python -m kerastx.recipes.<task>``: flags and ``--config`` YAML -> a run."""

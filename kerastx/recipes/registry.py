@@ -24,17 +24,37 @@ def get_recipe(name: str) -> Recipe:
     return RECIPES[name]
 
 
+# What save_pretrained writes for a TF model: one weights file, or an index of shards.
+WEIGHTS_FILES = ("tf_model.h5", "tf_model.h5.index.json", "model.safetensors", "model.safetensors.index.json")
+
+
 def load_run(run_dir: str | Path):
-    """``(recipe, config)`` of a finished run directory, from its ``config.yaml``."""
-    import yaml
+    """``(recipe, config)`` of a finished run directory, from its ``config.yaml``. Anything else (a folder
+    without config.yaml, a config.yaml kerastx did not write, a run without its model) is a one-line
+    KerastxError saying which, found without loading TensorFlow."""
+    from kerastx.config import SECTIONS, parse_saved_config, parse_yaml
+    from kerastx.utf8 import read_utf8
 
-    from kerastx.config import parse_saved_config
-
-    config_file = Path(run_dir) / "config.yaml"
+    folder = Path(run_dir)
+    if not folder.is_dir():
+        raise KerastxError(f"{run_dir}: " + ("a file, not a run directory" if folder.exists() else "no such folder"))
+    config_file = folder / "config.yaml"
     if not config_file.is_file():
         raise KerastxError(f"{run_dir}: not a kerastx run directory (no config.yaml)")
-    saved = yaml.safe_load(config_file.read_text(encoding="utf-8"))
-    recipe = get_recipe(saved.get("recipe", ""))
+    saved = parse_yaml(read_utf8(config_file, KerastxError), str(config_file), KerastxError)
+    not_written_by_a_run = f"{config_file}: not the config.yaml of a kerastx run"
+    if not isinstance(saved, dict) or not isinstance(saved.get("recipe"), str):
+        raise KerastxError(f"{not_written_by_a_run} (it has no 'recipe: <task>' line)")
+    if saved["recipe"] not in RECIPES:
+        raise KerastxError(f"{not_written_by_a_run}: unknown recipe {saved['recipe']!r} "
+                           f"(recipes: {', '.join(RECIPES)})")
+    malformed = next((s for s in SECTIONS if not isinstance(saved.get(s) or {}, dict)), None)
+    if malformed:
+        raise KerastxError(f"{not_written_by_a_run}: its '{malformed}' section is not a mapping of option: value")
+    if not any((folder / name).is_file() for name in WEIGHTS_FILES):
+        raise KerastxError(f"{run_dir}: no saved model ({WEIGHTS_FILES[0]}); the run did not finish, or its files "
+                           "were moved: run the recipe again")
+    recipe = RECIPES[saved["recipe"]]
     return recipe, parse_saved_config(recipe.config_class, saved)
 
 

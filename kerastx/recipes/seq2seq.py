@@ -8,6 +8,7 @@ declares its Recipe with :func:`generation_predictor` and :func:`generation_eval
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from kerastx.config import RunConfig, check_positive, option
 from kerastx.errors import ConfigError, DataError
@@ -32,6 +33,8 @@ class Seq2SeqConfig(RunConfig):
         super().validate(explicit)
         check_positive(self, ("max_target_length", "num_beams", "generation_batch_size"))
         check_positive(self, ("max_new_tokens", "generation_samples"), allow_none=True)
+        if not math.isfinite(self.length_penalty):
+            raise ConfigError(f"length_penalty must be a number, got {self.length_penalty}")
         if self.no_repeat_ngram_size < 0:
             raise ConfigError(f"no_repeat_ngram_size must be 0 (off) or positive, got {self.no_repeat_ngram_size}")
         if "length_penalty" in explicit and self.num_beams == 1:

@@ -47,7 +47,8 @@ class TextClassificationData(TaskData):
 
         config = self.config
         splits.require_texts(self._text_columns())
-        labels = LabelMap.infer(splits.train[config.label_column][:], config.label_names)
+        labels = LabelMap.from_training(splits.train[config.label_column][:], splits.train_source, config.label_column,
+                                        config.label_names)
         encoded = {}
         for split, (dataset, source) in {"train": (splits.train, splits.train_source),
                                          "validation": (splits.validation, splits.validation_source)}.items():

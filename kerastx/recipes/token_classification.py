@@ -53,7 +53,7 @@ class TokenClassificationData(TaskData):
         config = self.config
         sentences = {split: self._sentences(dataset, source) for split, dataset, source in (
             ("train", splits.train, splits.train_source), ("validation", splits.validation, splits.validation_source))}
-        tags = TagMap.infer(sentences["train"][1])
+        tags = TagMap.from_training(sentences["train"][1], splits.train_source, config.tags_column)
         ids = {split: tags.encode(sentences[split][1], source, config.tags_column)  # every split checked before any work
                for split, source in (("train", splits.train_source), ("validation", splits.validation_source))}
         features = {}
@@ -82,7 +82,10 @@ class TokenClassificationData(TaskData):
                           else "the first piece of each word trained and scored"})
 
     def _sentences(self, dataset, source) -> tuple[list[list[str]], list[list[str]]]:
-        """Words and tag names of every row; a row whose words and tags differ in number is an error."""
+        """Words and tag names of every row; a row whose words and tags differ in number, or with a missing or
+        list-valued tag, is an error."""
+        from kerastx.data.labels import check_label
+
         config = self.config
         words, tags = dataset[config.tokens_column][:], dataset[config.tags_column][:]
         names = _class_label_names(dataset.features.get(config.tags_column))
@@ -92,6 +95,8 @@ class TokenClassificationData(TaskData):
                                 "must each hold a non-empty list (words and their tags)")
             if len(row_words) != len(row_tags):
                 raise DataError(f"{source.where(row)}: {len(row_words)} words but {len(row_tags)} tags")
+            for position, tag in enumerate(row_tags):
+                check_label(tag, f"{source.where(row)} word {position + 1}", config.tags_column, "tag")
         if names:
             tags = [[names[tag] for tag in row_tags] for row_tags in tags]
         return [[str(w) for w in row] for row in words], [[str(t) for t in row] for row in tags]

@@ -55,12 +55,13 @@ class TranslationData(Seq2SeqData):
 
     def read_file(self, path):
         from kerastx.data.files import read_data_file
-        from kerastx.data.parallel import is_opus_pair, read_opus_pair, read_tab_pairs
+        from kerastx.data.parallel import check_manythings_languages, is_opus_pair, read_opus_pair, read_tab_pairs
 
         config = self.config
         if is_opus_pair(path, config.source_lang, config.target_lang):
             return read_opus_pair(path, config.source_lang, config.target_lang)
         if Path(path).suffix.lower() == ".txt":  # ManyThings/Tatoeba: English first, whichever way we translate
+            check_manythings_languages(path, config.source_lang, config.target_lang)
             first, second = ((config.target_lang, config.source_lang) if config.target_lang == "en"
                              else (config.source_lang, config.target_lang))
             return read_tab_pairs(path, first, second)

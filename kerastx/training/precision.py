@@ -7,13 +7,10 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
-
-log = logging.getLogger(__name__)
 
 FLOAT32, MIXED_FLOAT16, MIXED_BFLOAT16 = "float32", "mixed_float16", "mixed_bfloat16"
 
@@ -147,13 +144,22 @@ def choose_precision(requested: str, model_name: str, hardware: Hardware) -> tup
     return FLOAT32, "auto: this CPU has no AVX512_BF16 or AMX, so bfloat16 would be emulated (slower than float32)"
 
 
+def check_precision_fits(requested: str, model_name: str) -> None:
+    """Refuse, before anything loads, a precision known to break the model: T5 models under mixed_float16."""
+    from kerastx.errors import ConfigError
+
+    if requested == MIXED_FLOAT16 and is_t5_family(model_name):
+        raise ConfigError(f"precision mixed_float16 with {model_name}: T5 models overflow float16 and their loss "
+                          f"becomes NaN; use --precision mixed_bfloat16 (TPU, GPU of compute capability >= 8, CPU "
+                          f"with AVX512_BF16 or AMX) or fp32")
+
+
 def set_precision(policy: str, model_name: str = "") -> None:
     """Set the global tf-keras policy (``fp32`` or a Keras policy name); must run before the model is built."""
     import tf_keras
 
     name = FLOAT32 if policy == "fp32" else policy
-    if name == MIXED_FLOAT16 and is_t5_family(model_name):
-        log.warning("T5 models give NaN losses under mixed_float16; prefer mixed_bfloat16 or fp32")
+    check_precision_fits(name, model_name)
     tf_keras.mixed_precision.set_global_policy(name)
     if name != FLOAT32:
         python_float_embed_scale()

@@ -20,12 +20,28 @@ def _connect_tpu(tpu: str | None):
     return tf.distribute.TPUStrategy(resolver)
 
 
-def _multi_worker_configured() -> bool:
+def _tf_config() -> dict:
     try:
-        cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+        return json.loads(os.environ.get("TF_CONFIG", "{}"))
     except json.JSONDecodeError:
         raise ConfigError("TF_CONFIG is not valid JSON") from None
-    return sum(len(tasks) for tasks in cluster.values()) > 1
+
+
+def _multi_worker_configured() -> bool:
+    return sum(len(tasks) for tasks in _tf_config().get("cluster", {}).values()) > 1
+
+
+def non_chief_task() -> str | None:
+    """In multi-worker training (``TF_CONFIG``), this task's name ("worker-1") when it is not the chief, which
+    writes the run (the "chief" task, or worker 0 where there is none); None on the chief and outside a
+    cluster. Read without TensorFlow."""
+    config = _tf_config()
+    task = config.get("task") or {}
+    if not _multi_worker_configured() or not task:
+        return None
+    kind, index = task.get("type"), int(task.get("index", 0))
+    chief = kind == "chief" or (kind == "worker" and index == 0 and "chief" not in config.get("cluster", {}))
+    return None if chief else f"{kind}-{index}"
 
 
 def choose_strategy(name: str = "auto", tpu: str | None = None):

@@ -1,30 +1,37 @@
 """The shared trainer: config -> data -> model -> fit with callbacks -> run directory.
 
-A recipe only declares its task-specific parts (see :class:`kerastx.recipes.base.Recipe`).
+A recipe only declares its task-specific parts (see :class:`kerastx.recipes.base.Recipe`). A run can be
+killed at any moment: it checkpoints as it goes (:mod:`kerastx.training.checkpoints`), and the same
+command continues an interrupted run at the exact step where its last checkpoint was taken.
 """
 
 from __future__ import annotations
 
 import math
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from kerastx.callbacks.best_model import BestModel
+from kerastx.callbacks.checkpoint import CheckpointCallback, Progress
 from kerastx.callbacks.metrics import EvaluationCallback
 from kerastx.callbacks.progress import ProgressLogger
 from kerastx.callbacks.tensorboard import StepTensorBoard
 from kerastx.config import config_to_dict
 from kerastx.data.features import FeatureCollator
-from kerastx.data.pipeline import build_tf_dataset
-from kerastx.data.splits import load_splits
-from kerastx.errors import ConfigError, shortened
+from kerastx.data.pipeline import build_tf_dataset, build_train_dataset
+from kerastx.errors import ConfigError, KerastxError, shortened
 from kerastx.evaluation.loss import WithValidationLoss
-from kerastx.models.resolve import is_scratch, load_model, load_tokenizer
-from kerastx.report import best_evaluation, model_card, plot_training_curves
-from kerastx.run_dir import RunDirectory
+from kerastx.models.resolve import load_model
+from kerastx.report import model_card, plot_training_curves
+from kerastx.training.checkpoints import RunCheckpoints, use_checkpointable_dropout
+from kerastx.training.hub_sync import PushEachEpoch, ignored_when_pushing, run_uploader
 from kerastx.training.keras import tf_keras
 from kerastx.training.optimizer import build_optimizer
 from kerastx.training.precision import Hardware, choose_precision, float32_logits, global_precision
+from kerastx.training.preparation import PreparedRun, prepare_run
+from kerastx.training.stop_signals import stop_signals_caught
 from kerastx.training.strategy import choose_strategy
 
 EXAMPLES_SHOWN = 5
@@ -40,15 +47,17 @@ class RunResult:
     wall_seconds: float
     baselines: dict  # reference scores on the same evaluation data, e.g. lead-3 ROUGE; {} when none
     best: dict  # the best evaluation of the watched metric: {"metric", "mode", "value", "epoch", "step"}
+    resumed_from_step: int = 0  # the step an interrupted run continued from (0: a new run)
+    checkpoint_seconds: list[float] | None = None  # how long each checkpoint of this process took to write
 
 
 class StopAtStep(tf_keras.callbacks.Callback):
-    """Stops training after ``max_steps`` optimizer steps."""
+    """Stops training after ``max_steps`` optimizer steps (``done``: steps already trained, in a resumed run)."""
 
-    def __init__(self, max_steps: int):
+    def __init__(self, max_steps: int, done: int = 0):
         super().__init__()
         self.max_steps = max_steps
-        self.steps = 0
+        self.steps = done
 
     def on_train_batch_end(self, batch, logs=None):
         self.steps += 1
@@ -57,7 +66,8 @@ class StopAtStep(tf_keras.callbacks.Callback):
 
 
 def run_recipe(recipe, config) -> RunResult:
-    """Train, evaluate and save one run of ``recipe`` as ``config`` describes.
+    """Train, evaluate and save one run of ``recipe`` as ``config`` describes; an interrupted run of the same
+    ``output_dir`` is continued from its last checkpoint (unless ``config.resume`` is False).
 
     Example::
 
@@ -66,34 +76,34 @@ def run_recipe(recipe, config) -> RunResult:
         result = run_recipe(RECIPE, config)
         print(result.metrics["val_f1"])
     """
-    started = time.perf_counter()
-    recipe.check(config)
+    return train_prepared_run(prepare_run(recipe, config))
+
+
+def train_prepared_run(ready: PreparedRun) -> RunResult:
+    """The TensorFlow part of a run: model, fit (continued from a checkpoint when resuming), run directory."""
+    recipe, config, prepared, tokenizer = ready.recipe, ready.config, ready.prepared, ready.tokenizer
     tf_keras.utils.set_random_seed(config.seed)
-    output_dir = config.output_dir or f"runs/{recipe.name}"
     strategy = choose_strategy(config.strategy, config.tpu)
     runtime = _runtime(config, strategy)
-    data = recipe.data(config)
-    with RunDirectory(output_dir, overwrite=config.overwrite_output_dir) as run, \
-            global_precision(runtime["precision"], config.model):
-        splits = load_splits(config, recipe.builtin_datasets, data.read_file, data.held_out_group())
-        splits.require_columns(data.required_columns())
-        texts = data.training_texts(splits) if is_scratch(config.model) and not config.tokenizer else None
-        tokenizer = load_tokenizer(config, texts)
-        prepared = data.prepare(splits, tokenizer)
-        print(f"[data] {len(prepared.train)} training and {prepared.validation_size} validation examples "
-              f"from {splits.description} ({time.perf_counter() - started:.0f}s)", flush=True)
-        for name, value in prepared.baselines.items():
-            print(f"[baseline] {name}={value:.4f} on the same validation examples", flush=True)
-
+    resolved = {**_without_secrets(config_to_dict(config)), "recipe": recipe.name, "runtime": runtime}
+    uploader = run_uploader(config, ready.run.final)
+    with ready.run as run, global_precision(runtime["precision"], config.model):
+        if run.resuming:
+            _check_same_precision(run, runtime)
+        else:
+            run.write_yaml("config.yaml", resolved)
+            tokenizer.save_pretrained(run.path)  # a resumed run trains on these token ids
+        use_checkpointable_dropout()
         with strategy.scope():
             import transformers
 
             model = load_model(getattr(transformers, recipe.model_class), config, tokenizer, **prepared.model_overrides)
             float32_logits(model)
-            collator = FeatureCollator.for_run(data.feature_spec(tokenizer), config, model, tokenizer.padding_side)
-            train_ds = build_tf_dataset(model, prepared.train, collator, config.batch_size, shuffle=True,
-                                        seed=config.seed, group_by_length=config.group_by_length,
-                                        drop_remainder=config.static_shapes)
+            collator = FeatureCollator.for_run(recipe.data(config).feature_spec(tokenizer), config, model,
+                                               tokenizer.padding_side)
+            progress = Progress()
+            train_ds = build_train_dataset(model, prepared.train, collator, config.batch_size, config.seed,
+                                           progress.position, config.group_by_length, config.static_shapes)
             validation_batches = None if prepared.validation is None else build_tf_dataset(
                 model, prepared.validation, collator, config.evaluation_batch_size, shuffle=False,
                 group_by_length=config.group_by_length)
@@ -101,8 +111,9 @@ def run_recipe(recipe, config) -> RunResult:
                 len(prepared.train) / config.batch_size)
             total_steps = config.max_steps or steps_per_epoch * config.epochs
             model.compile(optimizer=build_optimizer(config, total_steps), jit_compile=config.jit_compile)
+            checkpoints = RunCheckpoints(run.checkpoints, model, config.checkpoints_to_keep)
 
-        print(f"[model] {config.model} ({time.perf_counter() - started:.0f}s)", flush=True)
+        print(f"[model] {config.model} ({time.perf_counter() - ready.started:.0f}s)", flush=True)
         predictor = recipe.predictor(config, model, tokenizer)
         evaluator = recipe.evaluator(config, prepared, validation_batches, predictor)
         if validation_batches is not None:
@@ -110,37 +121,139 @@ def run_recipe(recipe, config) -> RunResult:
         metrics = EvaluationCallback(evaluator, every_steps=config.eval_every_steps,
                                      evaluate_at_start=config.evaluate_before_training)
         watched = _watched_metric(recipe, config, metrics)
+        best = BestModel(metrics, watched, metrics.mode(watched), run.path / "best", tokenizer,
+                         patience=config.early_stopping_patience)
+        resumed_from = _continue_interrupted_run(checkpoints, progress, metrics, best) if run.resuming else 0
+
         epochs = math.ceil(config.max_steps / steps_per_epoch) if config.max_steps else config.epochs
         fit_started = time.perf_counter()
-        history = model.fit(train_ds, epochs=epochs, verbose=1 if _on_terminal() else 2,
-                            callbacks=_callbacks(config, metrics, watched, run, total_steps))
+        checkpointing = None
+        if progress.step < total_steps and progress.position.epoch < epochs and not _stopped_early(best):
+            with stop_signals_caught() as requests:
+                checkpointing = CheckpointCallback(
+                    checkpoints, progress, steps_per_epoch, config.checkpoint_every_steps, requests,
+                    run_state=lambda: {"evaluations": metrics.history, "best_model": best.state()})
+                callbacks = _callbacks(config, metrics, best, run, total_steps, progress, checkpointing)
+                if uploader is not None:
+                    callbacks.append(PushEachEpoch(uploader, run.path, ignored_when_pushing(config)))
+                _fit(model, train_ds, epochs, progress, callbacks)
         fit_seconds = time.perf_counter() - fit_started
-        final = metrics.evaluate() if config.early_stopping_patience else {
-            k: v for k, v in metrics.history[-1].items() if k.startswith("val_")}
-        best = best_evaluation(metrics.history, watched, metrics.mode(watched))
-        samples_seen = metrics.steps * config.batch_size if config.max_steps else len(prepared.train) * len(history.epoch)
-        samples_per_second = samples_seen / fit_seconds
+        final_evaluation = _final_evaluation(model, metrics, best, progress)
+        final = {k: v for k, v in final_evaluation.items() if k.startswith("val_")}
+        best_summary = {"metric": watched, "mode": best.mode, **(best.best or {"value": None, "epoch": None,
+                                                                              "step": None})}
+        samples_per_second = (progress.step - resumed_from) * config.batch_size / max(fit_seconds, 1e-9)
 
-        print(f"[save] {output_dir} (fit took {fit_seconds:.0f}s)", flush=True)
-        model.save_pretrained(run.path)
-        tokenizer.save_pretrained(run.path)
-        resolved = {**config_to_dict(config), "recipe": recipe.name, "runtime": runtime}
-        run.write_yaml("config.yaml", resolved)
-        wall = time.perf_counter() - started
-        run.write_json("metrics.json", {"final": final, "best": best, "directions": metrics.directions,
-                                        "evaluations": metrics.history, "baselines": prepared.baselines,
-                                        "train_loss": history.history.get("loss", []),
-                                        "train_samples_per_second": samples_per_second,
-                                        "fit_seconds": fit_seconds, "wall_seconds": wall})
-        plot_training_curves(history.history, metrics.history, run.path / "training_curves.png")
-        details = {**prepared.card_details, **{f"Baseline {k}": f"{v:.4f}" for k, v in prepared.baselines.items()}}
-        (run.path / "README.md").write_text(model_card(
-            recipe, resolved, splits.description, final, best, metrics.history, details, wall), encoding="utf-8")
+        print(f"[save] {run.final} (fit took {fit_seconds:.0f}s)", flush=True)
+        wall = _save_run(run, model, ready, resolved, metrics, best, progress, final, best_summary,
+                         {"train_samples_per_second": samples_per_second, "fit_seconds": fit_seconds,
+                          "resumed_from_step": resumed_from})
         for line in _examples(predictor, prepared.samples[:EXAMPLES_SHOWN]):
             print(f"[example] {line}", flush=True)
+    if uploader is not None:
+        _push_finished_run(uploader, run.final, config)
     shown = "  ".join(f"{k}={v:.4f}" for k, v in final.items())
-    print(f"[done] {shown}  ({samples_per_second:.1f} train samples/s, {wall / 60:.1f} min) -> {output_dir}", flush=True)
-    return RunResult(Path(output_dir), final, metrics.history, samples_per_second, wall, prepared.baselines, best)
+    print(f"[done] {shown}  ({samples_per_second:.1f} train samples/s, {wall / 60:.1f} min) -> {run.final}", flush=True)
+    return RunResult(run.final, final, metrics.history, samples_per_second, wall, prepared.baselines, best_summary,
+                     resumed_from, checkpointing.save_seconds if checkpointing else [])
+
+
+def _save_run(run, model, ready: PreparedRun, resolved: dict, metrics: EvaluationCallback, best: BestModel,
+              progress: Progress, final: dict, best_summary: dict, timings: dict) -> float:
+    """The finished run's files in the staging folder: model, tokenizer, metrics, curves, model card (and the best
+    model, where it is not the final one). Returns the run's wall time. A full disk is one line, and the last
+    checkpoint stays to finish from."""
+    config, prepared = ready.config, ready.prepared
+    try:
+        model.save_pretrained(run.path)
+        ready.tokenizer.save_pretrained(run.path)
+        if config.early_stopping_patience or (best.best and best.best["step"] == progress.step):
+            shutil.rmtree(run.path / "best", ignore_errors=True)  # the final model is the best: no second copy
+        wall = time.perf_counter() - ready.started
+        run.write_json("metrics.json", {"final": final, "best": best_summary, "directions": metrics.directions,
+                                        "evaluations": metrics.history, "baselines": prepared.baselines,
+                                        "train_loss": progress.epoch_losses, **timings, "wall_seconds": wall})
+        plot_training_curves({"loss": progress.epoch_losses}, metrics.history, run.path / "training_curves.png")
+        details = {**prepared.card_details, **{f"Baseline {k}": f"{v:.4f}" for k, v in prepared.baselines.items()}}
+        run.write_text("README.md", model_card(ready.recipe, resolved, ready.data_description, final, best_summary,
+                                               metrics.history, details, wall))
+    except OSError as err:
+        raise KerastxError(f"cannot write the finished run in {run.path}: {err.strerror or err}; the last "
+                           f"checkpoint is kept there: free space (or fix permissions) and run the same command "
+                           f"again to finish") from None
+    return wall
+
+
+def _fit(model, train_ds, epochs: int, progress: Progress, callbacks: list) -> None:
+    """``fit`` from ``progress.position`` to the last epoch. An epoch an interrupted run had begun is finished
+    by a ``fit`` of its own: Keras takes the number of steps of a fit's first epoch for all the others."""
+    verbose = 1 if _on_terminal() else 2
+    if progress.position.batch:
+        model.fit(train_ds, epochs=progress.position.epoch + 1, initial_epoch=progress.position.epoch,
+                  verbose=verbose, callbacks=callbacks)
+        if model.stop_training:
+            return
+    if progress.position.epoch < epochs:
+        model.fit(train_ds, epochs=epochs, initial_epoch=progress.position.epoch, verbose=verbose, callbacks=callbacks)
+
+
+def _continue_interrupted_run(checkpoints: RunCheckpoints, progress: Progress, metrics: EvaluationCallback,
+                              best: BestModel) -> int:
+    """Restore the latest checkpoint into the model, the optimizer, the data position and the callbacks;
+    returns the step it was taken at."""
+    saved = checkpoints.restore_latest()
+    restored = Progress.from_dict(saved)
+    progress.step, progress.epoch_losses, progress.epoch_loss_total = (
+        restored.step, restored.epoch_losses, restored.epoch_loss_total)
+    progress.position.epoch, progress.position.batch = restored.position.epoch, restored.position.batch
+    metrics.history, metrics.steps = saved["evaluations"], restored.step
+    best.restore(saved["best_model"])
+    print(f"[resume] from the checkpoint of step {restored.step} (epoch {restored.position.epoch + 1}, "
+          f"batch {restored.position.batch}) in {checkpoints.directory}", flush=True)
+    return restored.step
+
+
+def _stopped_early(best: BestModel) -> bool:
+    return bool(best.patience and best.evaluations_since_best >= best.patience)
+
+
+def _final_evaluation(model, metrics: EvaluationCallback, best: BestModel, progress: Progress) -> dict:
+    """The evaluation the saved model has: with early stopping, the best one (its weights are restored from
+    the best model's copy); else the last one."""
+    if not best.patience or best.best is None:
+        return metrics.history[-1]
+    if best.best["step"] != progress.step:
+        from transformers.modeling_tf_utils import load_tf_weights
+
+        load_tf_weights(model, str(best.directory / "tf_model.h5"))
+    return next(entry for entry in metrics.history if entry["step"] == best.best["step"]
+                and entry.get(best.metric) == best.best["value"])
+
+
+def _push_finished_run(uploader, folder: Path, config) -> None:
+    """The complete run pushed, waiting for it; a failure is reported, and the run stays complete on disk."""
+    result = uploader.push(folder, "End of training", wait=True, ignore_patterns=ignored_when_pushing(config))
+    uploader.close()
+    if result is not None and result.ok:
+        print(f"[hub] pushed {folder} to {uploader.repo_id}", flush=True)
+    else:
+        print(f"[hub] the run is complete in {folder}, but not on the Hub ({uploader.last_error}): push it later "
+              f"with `huggingface-cli upload {uploader.repo_id} {folder}`", flush=True)
+
+
+def _without_secrets(grouped: dict) -> dict:
+    """The config as written to config.yaml (and pushed to the Hub): no token."""
+    if grouped["output"].get("hub_token"):
+        grouped["output"]["hub_token"] = "<hidden>"
+    return grouped
+
+
+def _check_same_precision(run, runtime: dict) -> None:
+    saved = (run.saved_config() or {}).get("runtime", {}).get("precision")
+    if saved and saved != runtime["precision"]:
+        raise ConfigError(f"{run.final} has an interrupted run trained in {saved}, but this run would use "
+                          f"{runtime['precision']} ({runtime['precision_reason']}): give --precision "
+                          f"{'fp32' if saved == 'float32' else saved} to continue it, or --no-resume to start over")
 
 
 def _watched_metric(recipe, config, metrics: EvaluationCallback) -> str:
@@ -163,19 +276,21 @@ def _runtime(config, strategy) -> dict:
     return runtime
 
 
-def _callbacks(config, metrics: EvaluationCallback, watched: str, run, total_steps: int) -> list:
-    """The metrics callback first (the others read the values it writes into the logs), then the rest;
-    a progress line every PROGRESS_EVERY_SECONDS where Keras' progress bar has no terminal to draw on."""
-    callbacks = [metrics, StepTensorBoard(run.path / "logs", metrics, every_steps=config.log_every_steps)]
+def _callbacks(config, metrics: EvaluationCallback, best: BestModel, run, total_steps: int, progress: Progress,
+               checkpointing: CheckpointCallback) -> list:
+    """The metrics callback first (the others read the values it writes into the logs), the checkpoints last
+    (a checkpoint holds what the others did at its step); a progress line every PROGRESS_EVERY_SECONDS where
+    Keras' progress bar has no terminal to draw on."""
+    tensorboard = StepTensorBoard(run.path / "logs", metrics, every_steps=config.log_every_steps)
+    tensorboard.step = progress.step
+    callbacks = [metrics, best, tensorboard]
     if not _on_terminal():
-        callbacks.append(ProgressLogger(config.batch_size, PROGRESS_EVERY_SECONDS, total_steps))
-    if config.early_stopping_patience:
-        callbacks.append(tf_keras.callbacks.EarlyStopping(
-            monitor=watched, mode=metrics.mode(watched), patience=config.early_stopping_patience,
-            restore_best_weights=True))
+        logger = ProgressLogger(config.batch_size, PROGRESS_EVERY_SECONDS, total_steps)
+        logger.step = progress.step
+        callbacks.append(logger)
     if config.max_steps:
-        callbacks.append(StopAtStep(config.max_steps))
-    return callbacks
+        callbacks.append(StopAtStep(config.max_steps, done=progress.step))
+    return callbacks + [checkpointing]
 
 
 def _examples(predictor, samples: list[tuple[object, str]]) -> list[str]:
