@@ -88,7 +88,7 @@ def resumed_step(finished: subprocess.CompletedProcess) -> int:
     return int(re.search(r"\[resume\] from the checkpoint of step (\d+)", finished.stdout).group(1))
 
 
-@pytest.mark.parametrize("seed, strategy", [(3, "one_device"), (11, "mirrored")])
+@pytest.mark.parametrize("seed, strategy", [(3, "one_device"), (7, "one_device"), (11, "mirrored")])
 def test_a_run_killed_at_a_random_moment_finishes_as_if_never_interrupted(options, request, tmp_path, seed,
                                                                            strategy):
     reference = request.getfixturevalue("mirrored_reference" if strategy == "mirrored" else "reference")

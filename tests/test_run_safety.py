@@ -150,3 +150,20 @@ def test_sigusr1_asks_for_a_checkpoint_now_and_training_goes_on(options, tmp_pat
                             "checkpoints_to_keep": 5}))
     assert checkpoint_steps(result.output_dir) == [3, 4, 8]  # asked for, then the two epoch ends
     assert result.evaluations[-1]["step"] == 8
+
+
+def test_a_checkpoint_holds_the_loss_scale_under_mixed_float16_and_the_dropout_generators(options):
+    """What a resumed mixed_float16 run needs beyond the weights: the dynamic loss scale and its counter (a restarted
+    scale would skip steps the interrupted run took), and the state of every dropout layer's generator."""
+    import tensorflow as tf
+
+    from kerastx.training.precision import set_precision
+
+    try:
+        result = main(as_flags({**options, "precision": "mixed_float16", "max_steps": 3, "keep_checkpoints": True}))
+    finally:
+        set_precision("fp32")  # the policy is global: later tests build float32 models
+    saved = dict(tf.train.list_variables(str(result.output_dir / "checkpoints" / "step-3")))
+    assert {"optimizer/loss_scale/current_loss_scale/.ATTRIBUTES/VARIABLE_VALUE",
+            "optimizer/loss_scale/good_steps/.ATTRIBUTES/VARIABLE_VALUE"} <= saved.keys(), sorted(saved)[:20]
+    assert sum(name.startswith("dropout/") for name in saved) == 8  # bert-tiny: 2 layers x 3, embeddings, classifier
