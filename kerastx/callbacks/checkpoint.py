@@ -50,7 +50,7 @@ class CheckpointCallback(tf_keras.callbacks.Callback):
     """
 
     def __init__(self, checkpoints, progress: Progress, steps_per_epoch: int, every_steps: int | None, requests,
-                 run_state=dict, where: str = ""):
+                 run_state=dict):
         super().__init__()
         self.checkpoints = checkpoints
         self.progress = progress
@@ -58,7 +58,7 @@ class CheckpointCallback(tf_keras.callbacks.Callback):
         self.every_steps = every_steps
         self.requests = requests
         self.run_state = run_state
-        self.where = where or str(checkpoints.directory)
+        self.where = str(checkpoints.directory)
         self.saved_step: int | None = None
         self.save_seconds: list[float] = []
         self._restored_total = progress.epoch_loss_total  # of the batches before this process resumed the epoch

@@ -73,10 +73,6 @@ class RunCheckpoints:
         self._manager = tf.train.CheckpointManager(self._checkpoint, str(self.directory), max_to_keep=max_to_keep,
                                                    checkpoint_name="step")
 
-    @property
-    def latest(self) -> str | None:
-        return self._manager.latest_checkpoint
-
     def save(self, progress: dict) -> str:
         """Write a checkpoint of the model now, with ``progress`` (which must hold ``step``); returns its path.
 

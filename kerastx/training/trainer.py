@@ -21,7 +21,7 @@ from kerastx.callbacks.tensorboard import StepTensorBoard
 from kerastx.config import config_to_dict
 from kerastx.data.features import FeatureCollator
 from kerastx.data.pipeline import build_tf_dataset, build_train_dataset
-from kerastx.errors import ConfigError, KerastxError, shortened
+from kerastx.errors import CheckpointError, ConfigError, KerastxError, shortened
 from kerastx.evaluation.loss import WithValidationLoss
 from kerastx.models.resolve import load_model
 from kerastx.report import model_card, plot_training_curves
@@ -124,6 +124,7 @@ def train_prepared_run(ready: PreparedRun) -> RunResult:
         best = BestModel(metrics, watched, metrics.mode(watched), run.path / "best", tokenizer,
                          patience=config.early_stopping_patience)
         resumed_from = _continue_interrupted_run(checkpoints, progress, metrics, best) if run.resuming else 0
+        _check_workers_start_at_one_step(strategy, resumed_from)
 
         epochs = math.ceil(config.max_steps / steps_per_epoch) if config.max_steps else config.epochs
         fit_started = time.perf_counter()
@@ -211,6 +212,20 @@ def _continue_interrupted_run(checkpoints: RunCheckpoints, progress: Progress, m
     print(f"[resume] from the checkpoint of step {restored.step} (epoch {restored.position.epoch + 1}, "
           f"batch {restored.position.batch}) in {checkpoints.directory}", flush=True)
     return restored.step
+
+
+def _check_workers_start_at_one_step(strategy, step: int) -> None:
+    """In multi-worker training, every worker must continue from the same step: one that stopped at another step,
+    or lost its checkpoints, would train on other batches from other weights, silently. Every worker takes part."""
+    import tensorflow as tf
+
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return
+    local = tf.constant(float(step))
+    mean = float(strategy.reduce(tf.distribute.ReduceOp.MEAN, strategy.run(lambda: tf.identity(local)), axis=None))
+    if mean != step:
+        raise CheckpointError(f"the workers would continue from different steps (this one from {step}, their mean "
+                              f"{mean:g}): stop and start all workers together; --no-resume on all of them starts over")
 
 
 def _stopped_early(best: BestModel) -> bool:
