@@ -17,7 +17,9 @@ from pathlib import Path
 
 import yaml
 
+from kerastx.config import parse_yaml
 from kerastx.errors import ConfigError, KerastxError
+from kerastx.utf8 import read_utf8
 
 CHECKPOINTS = "checkpoints"
 
@@ -105,7 +107,7 @@ class RunDirectory:
     def saved_config(self) -> dict | None:
         """The ``config.yaml`` of the interrupted run being resumed (None when there is none)."""
         file = self.path / "config.yaml"
-        return yaml.safe_load(file.read_text(encoding="utf-8")) if file.is_file() else None
+        return parse_yaml(read_utf8(file, ConfigError), str(file)) if file.is_file() else None
 
     def write_yaml(self, name: str, data) -> Path:
         return self.write_text(name, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))

@@ -39,7 +39,7 @@ def build_tf_dataset(model, dataset, collator, batch_size: int, shuffle: bool, s
     if not group_by_length:
         return model.prepare_tf_dataset(dataset, batch_size=batch_size, shuffle=shuffle, collate_fn=collator,
                                         drop_remainder=drop_remainder)
-    lengths = np.array([len(ids) for ids in dataset["input_ids"][:]])
+    lengths = _lengths(dataset)
     rng = np.random.default_rng(seed)
     return _collated_dataset(model, dataset, collator, batch_size if drop_remainder else None,
                              lambda: length_grouped_batches(lengths, batch_size, shuffle, rng, drop_remainder))
@@ -67,7 +67,7 @@ def build_train_dataset(model, dataset, collator, batch_size: int, seed: int, po
         position = DataPosition(epoch=1, batch=130)    # resume at the 131st batch of the second epoch
         train = build_train_dataset(model, tokenized, collator, 32, seed=42, position=position)
     """
-    lengths = np.array([len(ids) for ids in dataset["input_ids"][:]]) if group_by_length else np.zeros(len(dataset))
+    lengths = _lengths(dataset) if group_by_length else np.zeros(len(dataset))  # only their count is used
 
     def remaining_batches():
         batches = epoch_batches(lengths, batch_size, seed, position.epoch, group_by_length, drop_remainder)
@@ -140,3 +140,8 @@ def _rows_at(rows, indices) -> list[dict]:
     """The rows at ``indices`` as dicts, read from the Arrow table in one batch (not row by row)."""
     columns = rows[[int(i) for i in indices]]
     return [dict(zip(columns, values)) for values in zip(*columns.values())]
+
+
+def _lengths(dataset) -> np.ndarray:
+    """The token count of every example (whole column read at once)."""
+    return np.array([len(ids) for ids in dataset["input_ids"][:]])

@@ -29,6 +29,7 @@ class PreparedRun:
     recipe: object
     config: object
     run: RunDirectory
+    data: object  # the recipe's TaskData for this config (its feature spec pads the batches)
     tokenizer: object
     prepared: object  # the task's PreparedData
     data_description: str
@@ -54,7 +55,7 @@ def prepare_run(recipe, config, started: float | None = None) -> PreparedRun:
           f"from {splits.description} ({time.perf_counter() - started:.0f}s)", flush=True)
     for name, value in prepared.baselines.items():
         print(f"[baseline] {name}={value:.4f} on the same validation examples", flush=True)
-    return PreparedRun(recipe, config, run, tokenizer, prepared, splits.description, started)
+    return PreparedRun(recipe, config, run, data, tokenizer, prepared, splits.description, started)
 
 
 def load_task_splits(recipe, config, data):

@@ -99,8 +99,7 @@ def train_prepared_run(ready: PreparedRun) -> RunResult:
 
             model = load_model(getattr(transformers, recipe.model_class), config, tokenizer, **prepared.model_overrides)
             float32_logits(model)
-            collator = FeatureCollator.for_run(recipe.data(config).feature_spec(tokenizer), config, model,
-                                               tokenizer.padding_side)
+            collator = FeatureCollator.for_run(ready.data.feature_spec(tokenizer), config, model, tokenizer.padding_side)
             progress = Progress()
             train_ds = build_train_dataset(model, prepared.train, collator, config.batch_size, config.seed,
                                            progress.position, config.group_by_length, config.static_shapes)
