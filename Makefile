@@ -45,6 +45,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/summarization.py
 	$(PY) benchmarks/summarization.py --extractive
 	$(PY) benchmarks/checkpoint.py
+	$(PY) benchmarks/masked_lm.py
+	$(PY) benchmarks/causal_lm.py
+	$(PY) benchmarks/input_pipeline.py
 
 clean:
 	rm -rf $(VENV) runs

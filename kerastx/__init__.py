@@ -73,6 +73,16 @@ _PUBLIC = {
     "load_tokenizer": "kerastx.models.resolve",
     "from_pretrained": "kerastx.models.resolve",
     "build_tf_dataset": "kerastx.data.pipeline",
+    "PerplexityEvaluator": "kerastx.evaluation.perplexity",
+    "MaskFiller": "kerastx.inference.fill_mask",
+    "Completer": "kerastx.inference.completion",
+    "SamplingOptions": "kerastx.generation.seeded_sampling",
+    "MaskingRule": "kerastx.data.masking",
+    "mask_tokens": "kerastx.data.masking",
+    "group_into_blocks": "kerastx.data.blocks",
+    "read_text_corpus": "kerastx.data.text_corpus",
+    "ShardedBlocks": "kerastx.data.tfrecords",
+    "write_shards": "kerastx.data.tfrecords",
     "run_recipe": "kerastx.training.trainer",
 }
 

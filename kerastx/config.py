@@ -303,7 +303,8 @@ def build_parser(config_class, prog: str, description: str) -> argparse.Argument
         meta = field.metadata
         flags = [f"--{field.name}"] + ([f"--{field.name.replace('_', '-')}"] if "_" in field.name else [])
         default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
-        kwargs = {"dest": field.name, "default": argparse.SUPPRESS, "help": meta["help"] + (f" (default: {default})" if default not in (None, []) else "")}
+        shown = meta["help"] + (f" (default: {default})" if default not in (None, []) else "")
+        kwargs = {"dest": field.name, "default": argparse.SUPPRESS, "help": shown.replace("%", "%%")}  # argparse formats help with %
         kind = _base_type(hints[field.name])
         if kind is bool:
             kwargs["action"] = argparse.BooleanOptionalAction

@@ -147,6 +147,7 @@ FLAGS = {
     "dataset_config_name": Alias("dataset_config"),
     "task_name": Refused("give the hub dataset instead: --dataset glue --dataset_config {value}"),
     "max_seq_length": Alias("max_length"),
+    "block_size": Alias("max_length"),
     "max_source_length": Alias("max_length"),
     "val_max_target_length": Alias("max_new_tokens"),
     "pad_to_max_length": Alias("static_shapes", note="which also drops the last partial batch "

@@ -21,7 +21,7 @@ def test_every_recipe_has_its_console_script_and_predict_has_one():
     assert {k: v for k, v in scripts.items() if k != "kerastx-predict"} == expected
     assert scripts["kerastx-predict"] == "kerastx.predict:main"
     assert set(RECIPES) == {"text_classification", "token_classification", "question_answering", "translation",
-                            "summarization", "extractive_summarization"}
+                            "summarization", "extractive_summarization", "masked_lm", "causal_lm"}
 
 
 def test_importing_every_recipe_and_predict_does_not_load_tensorflow():

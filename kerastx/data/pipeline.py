@@ -41,7 +41,7 @@ def build_tf_dataset(model, dataset, collator, batch_size: int, shuffle: bool, s
                                         drop_remainder=drop_remainder)
     lengths = _lengths(dataset)
     rng = np.random.default_rng(seed)
-    return _collated_dataset(model, dataset, collator, batch_size if drop_remainder else None,
+    return _collated_dataset(model, dataset, lambda rows, number: collator(rows), batch_size if drop_remainder else None,
                              lambda: length_grouped_batches(lengths, batch_size, shuffle, rng, drop_remainder))
 
 
@@ -55,9 +55,11 @@ class DataPosition:
 
 
 def build_train_dataset(model, dataset, collator, batch_size: int, seed: int, position: DataPosition,
-                        group_by_length: bool = False, drop_remainder: bool = False):
+                        group_by_length: bool = False, drop_remainder: bool = False, transform=None):
     """The training ``tf.data.Dataset`` for ``fit``: each time it is iterated (each epoch), the batches of
     epoch ``position.epoch`` in the order :func:`epoch_batches` gives, from batch ``position.batch`` on.
+    ``transform(batch, rng)``, when given, changes each collated batch with numbers drawn from a generator
+    seeded by ``(seed, epoch, batch)`` (a task's random masking).
 
     The caller moves ``position`` on at the end of each epoch (``epoch + 1``, ``batch = 0``), and sets it
     before ``fit(initial_epoch=position.epoch)`` to resume in the middle of an epoch.
@@ -73,7 +75,40 @@ def build_train_dataset(model, dataset, collator, batch_size: int, seed: int, po
         batches = epoch_batches(lengths, batch_size, seed, position.epoch, group_by_length, drop_remainder)
         return batches[position.batch:]
 
-    return _collated_dataset(model, dataset, collator, batch_size if drop_remainder else None, remaining_batches)
+    def collate(rows, number):
+        batch = collator(rows)
+        if transform is None:
+            return batch
+        return transform(batch, np.random.default_rng([seed, position.epoch, position.batch + number]))
+
+    return _collated_dataset(model, dataset, collate, batch_size if drop_remainder else None, remaining_batches)
+
+
+class IndexedTraining:
+    """Training data read by index from a ``datasets.Dataset`` (:func:`build_train_dataset`): one dataset for
+    every ``fit``, which reads the position at the start of each epoch."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def for_fit(self, position: DataPosition, epochs: int):
+        """``(dataset, steps_per_epoch)`` for a ``fit`` over ``epochs`` epochs from ``position``."""
+        return self.dataset, None
+
+
+class ShardTraining:
+    """Training data read from TFRecord shards (:class:`kerastx.data.tfrecords.ShardedBlocks`): a dataset made
+    for each ``fit``, holding the epochs it spans, with the steps of each given to Keras (a dataset of unknown
+    length is not started again at each epoch)."""
+
+    def __init__(self, shards, batch_size: int, seed: int, masking=None):
+        self.shards, self.batch_size, self.seed, self.masking = shards, batch_size, seed, masking
+        self.steps_per_epoch = shards.steps_per_epoch(batch_size)
+
+    def for_fit(self, position: DataPosition, epochs: int):
+        dataset = self.shards.dataset(self.batch_size, self.seed, position.epoch, skip_batches=position.batch,
+                                      masking=self.masking, causal=self.masking is None, epochs=epochs)
+        return dataset, self.steps_per_epoch - position.batch
 
 
 def epoch_batches(lengths, batch_size: int, seed: int, epoch: int, group_by_length: bool = False,
@@ -105,25 +140,27 @@ def length_grouped_batches(lengths, batch_size: int, shuffle: bool, rng: np.rand
     return batches
 
 
-def _collated_dataset(model, dataset, collator, static_batch: int | None, index_batches: Callable[[], list]):
+def _collated_dataset(model, dataset, collate, static_batch: int | None, index_batches: Callable[[], list]):
     """A ``tf.data.Dataset`` of collated batches; ``index_batches()`` is called each time it is iterated
-    and gives the example indices of each batch. Inputs only, or ``(features, labels)`` where the model
-    has labels, as ``model.prepare_tf_dataset`` gives."""
+    and gives the example indices of each batch; ``collate(rows, number)`` makes the batch numbered ``number``
+    (from 0) of them. Inputs only, or ``(features, labels)`` where the model has labels, as
+    ``model.prepare_tf_dataset`` gives."""
     import tensorflow as tf
     from transformers.utils import find_labels
 
-    label_names = [name for name in find_labels(type(model)) if name in dataset.column_names]
-    rows = dataset.select_columns([c for c in dataset.column_names if c in model.input_signature or c in label_names])
-    sample = collator(_rows_at(rows, range(min(2, len(rows)))))
-    input_names = [name for name in sample if name not in label_names]  # the collator may add some (decoder_input_ids)
+    model_labels = find_labels(type(model))
+    rows = dataset.select_columns([c for c in dataset.column_names if c in model.input_signature or c in model_labels])
+    sample = collate(_rows_at(rows, range(min(2, len(rows)))), 0)
+    label_names = [name for name in model_labels if name in sample]  # the collator may make them (masking)
+    input_names = [name for name in sample if name not in label_names]  # ... and inputs (decoder_input_ids)
 
     def labels_of(batch):
         # one label column is a tensor, several (a QA model's start and end positions) a dict, as prepare_tf_dataset does
         return batch[label_names[0]] if len(label_names) == 1 else {name: batch[name] for name in label_names}
 
     def batches():
-        for index in index_batches():
-            batch = collator(_rows_at(rows, index))
+        for number, index in enumerate(index_batches()):
+            batch = collate(_rows_at(rows, index), number)
             features = {name: batch[name] for name in input_names}
             yield (features, labels_of(batch)) if label_names else features
 

@@ -21,6 +21,8 @@ MODEL_TYPE_TABLES = {
     "TFAutoModelForTokenClassification": "TF_MODEL_FOR_TOKEN_CLASSIFICATION_MAPPING_NAMES",
     "TFAutoModelForQuestionAnswering": "TF_MODEL_FOR_QUESTION_ANSWERING_MAPPING_NAMES",
     "TFAutoModelForSeq2SeqLM": "TF_MODEL_FOR_SEQ_TO_SEQ_CAUSAL_LM_MAPPING_NAMES",
+    "TFAutoModelForMaskedLM": "TF_MODEL_FOR_MASKED_LM_MAPPING_NAMES",
+    "TFAutoModelForCausalLM": "TF_MODEL_FOR_CAUSAL_LM_MAPPING_NAMES",
 }
 # Models whose positions are relative (no table of positions to run past); some configs still carry an unused
 # n_positions (t5-small says 512).
@@ -200,18 +202,32 @@ def load_model(model_class, config, tokenizer, **config_overrides):
             model_config.update(dropout_overrides(model_config, config.dropout))
         model = model_class.from_config(model_config)
     else:
-        dropout = {}
-        if config.dropout is not None:
-            from transformers import AutoConfig
+        from transformers import AutoConfig
 
-            dropout = dropout_overrides(AutoConfig.from_pretrained(str(model_directory(config.model))), config.dropout)
-        model = from_pretrained(model_class, config.model, **config_overrides, **dropout)
+        model_config = AutoConfig.from_pretrained(str(model_directory(config.model)), **config_overrides)
+        _check_vocabulary_fits(config, tokenizer, model_config)
+        dropout = {} if config.dropout is None else dropout_overrides(model_config, config.dropout)
+        if getattr(config, "from_scratch", False):  # the architecture alone, with new weights
+            model_config.update(dropout)
+            model = model_class.from_config(model_config)
+        else:
+            model = from_pretrained(model_class, config.model, **config_overrides, **dropout)
     model(model.dummy_inputs, training=False)  # HF TF models build lazily; checkpoints need built weights
     return model
 
 
-# What transformers' configs call the dropout between layers: BART/Marian, BERT and its kin, T5.
-DROPOUT_NAMES = ("dropout", "hidden_dropout_prob", "dropout_rate")
+def _check_vocabulary_fits(config, tokenizer, model_config) -> None:
+    """A tokenizer with more tokens than the model has embeddings (another model's, given with --tokenizer)
+    would index past the embedding table."""
+    vocab_size = getattr(model_config, "vocab_size", None)
+    if tokenizer is not None and vocab_size is not None and len(tokenizer) > vocab_size:
+        raise ModelError(f"the tokenizer ({config.tokenizer or config.model}) has {len(tokenizer)} tokens but "
+                         f"{config.model} embeds only {vocab_size}: use the model's own tokenizer, or one it was "
+                         "trained with")
+
+
+# What transformers' configs call the dropout between layers: BART/Marian, BERT and kin, T5, GPT-2 (resid, embd).
+DROPOUT_NAMES = ("dropout", "hidden_dropout_prob", "dropout_rate", "resid_pdrop", "embd_pdrop")
 
 
 def dropout_overrides(model_config, dropout: float) -> dict:

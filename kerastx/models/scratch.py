@@ -1,8 +1,9 @@
 """From-scratch models: an architecture at a named size, with a tokenizer trained on the training text.
 
 Spelled ``scratch:<architecture>-<size>`` on the command line, e.g. ``scratch:bert-tiny`` for an
-encoder or ``scratch:marian-mini`` for a translation model. Each architecture declares its special
-tokens (in id order), how they frame a sequence, and how to build its transformers config.
+encoder, ``scratch:marian-mini`` for a translation model or ``scratch:gpt2-small`` for a causal language
+model. Each architecture declares its special tokens (in id order), how they frame a sequence, and how to
+build its transformers config.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ SIZES = {
 
 @dataclass(frozen=True)
 class Architecture:
-    special_tokens: dict[str, str]  # role (pad, unk, eos...) -> token; ids follow this order
+    special_tokens: dict[str, str]  # role (pad, unk, eos...) -> token; ids follow this order; roles may share a token
     single: str  # tokenizers TemplateProcessing for one sequence
     pair: str | None  # ... and for a pair, when the architecture takes pairs
     build_config: Callable  # (layers, hidden, heads, vocab_size, ids, max_length, overrides) -> PretrainedConfig
+    prefix_space: bool = True  # a byte-level BPE tokenizer marks a text's first word as if a space preceded it
 
 
 def _bert(layers, hidden, heads, vocab_size, ids, max_length, overrides):
@@ -71,6 +73,14 @@ def _t5(layers, hidden, heads, vocab_size, ids, max_length, overrides):
                     decoder_start_token_id=ids["pad"], **overrides)
 
 
+def _gpt2(layers, hidden, heads, vocab_size, ids, max_length, overrides):
+    from transformers import GPT2Config
+
+    return GPT2Config(vocab_size=vocab_size, n_layer=layers, n_embd=hidden, n_head=heads,
+                      n_positions=max(1024, max_length), bos_token_id=ids["bos"], eos_token_id=ids["eos"],
+                      pad_token_id=ids["pad"], **overrides)
+
+
 ARCHITECTURES = {
     "bert": Architecture({"pad": "[PAD]", "unk": "[UNK]", "cls": "[CLS]", "sep": "[SEP]", "mask": "[MASK]"},
                          "[CLS] $A [SEP]", "[CLS] $A [SEP] $B:1 [SEP]:1", _bert),
@@ -79,8 +89,14 @@ ARCHITECTURES = {
     "bart": Architecture({"bos": "<s>", "pad": "<pad>", "eos": "</s>", "unk": "<unk>", "mask": "<mask>"},
                          "<s> $A </s>", "<s> $A </s> </s> $B </s>", _bart),
     "t5": Architecture({"pad": "<pad>", "eos": "</s>", "unk": "<unk>"}, "$A </s>", "$A </s> $B </s>", _t5),
+    # One token for all three roles, as GPT-2 has: it separates the documents packed into a block, starts
+    # generation from nothing, and pads batches (the attention mask hides it). No unknown token: byte-level BPE
+    # spells any text with its 256 byte symbols. No prefix space: code's first token is not a word after a space.
+    "gpt2": Architecture({"eos": "<|endoftext|>", "bos": "<|endoftext|>", "pad": "<|endoftext|>"}, "$A", None, _gpt2,
+                         prefix_space=False),
 }
 SEQ2SEQ_ARCHITECTURES = ("marian", "bart", "t5")
+CAUSAL_ARCHITECTURES = ("gpt2",)
 
 
 @dataclass(frozen=True)
@@ -124,7 +140,11 @@ def train_tokenizer(texts, architecture: str, algorithm: str, vocab_size: int):
     spec = ARCHITECTURES[architecture]
     special = spec.special_tokens
     progress = sys.stdout.isatty()  # its progress display leaves blank lines in logs
-    special_list = list(special.values())
+    special_list = list(dict.fromkeys(special.values()))
+    if "unk" not in special and algorithm != "bpe":
+        raise ConfigError(f"tokenizer_algorithm {algorithm} cannot be used for a {architecture} model, which has no "
+                          "unknown token for characters outside its vocabulary; use --tokenizer_algorithm bpe "
+                          "(byte-level: any text has a spelling)")
     if algorithm == "wordpiece":
         tokenizer = Tokenizer(models.WordPiece(unk_token=special["unk"]))
         tokenizer.normalizer = normalizers.BertNormalizer(lowercase=False)
@@ -133,8 +153,8 @@ def train_tokenizer(texts, architecture: str, algorithm: str, vocab_size: int):
         trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=special_list,
                                               show_progress=progress)
     elif algorithm == "bpe":
-        tokenizer = Tokenizer(models.BPE(unk_token=special["unk"]))
-        tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
+        tokenizer = Tokenizer(models.BPE(unk_token=special.get("unk")))
+        tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=spec.prefix_space)
         tokenizer.decoder = decoders.ByteLevel()
         trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=special_list, show_progress=progress,
                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet())

@@ -46,6 +46,17 @@ class TaskData:
 
         return read_data_file(path)
 
+    def load_splits(self, builtin_datasets: dict):
+        """The run's raw training and validation data (:func:`kerastx.data.splits.load_splits`)."""
+        from kerastx.data.splits import load_splits
+
+        return load_splits(self.config, builtin_datasets, self.read_file, self.held_out_group())
+
+    def masking(self, tokenizer):
+        """The :class:`~kerastx.data.masking.MaskingRule` of a masked-LM task (None for the others): what
+        training on TFRecord shards masks in the graph."""
+        return None
+
     def held_out_group(self) -> str | None:
         """A column whose equal values must stay on one side of a held-out validation split."""
         return None
@@ -65,6 +76,12 @@ class TaskData:
     def feature_spec(self, tokenizer):
         """The :class:`~kerastx.data.features.FeatureSpec` of the tokenized examples ``prepare`` returns."""
         raise NotImplementedError
+
+    def training_transform(self, tokenizer):
+        """None, or ``transform(batch, rng) -> batch`` applied to every collated training batch (numpy arrays),
+        e.g. masking tokens anew each time. ``rng`` is a numpy Generator seeded from (seed, epoch, batch), so a
+        resumed run draws what the interrupted one would have."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -95,6 +112,7 @@ class Recipe:
     pipeline_task: str | None  # the transformers pipeline() task that answers like the predictor; None: none does
     scratch_architectures: tuple[str, ...] = ("bert",)
     builtin_datasets: dict[str, Callable] = field(default_factory=dict)
+    adapt_model: Callable | None = None  # (config, model, tokenizer): changes the built model before training
 
     @property
     def command(self) -> str:

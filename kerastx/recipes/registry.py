@@ -9,13 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from kerastx.errors import KerastxError
-from kerastx.recipes import (extractive_summarization, question_answering, summarization, text_classification,
-                             token_classification, translation)
+from kerastx.recipes import (causal_lm, extractive_summarization, masked_lm, question_answering, summarization,
+                             text_classification, token_classification, translation)
 from kerastx.recipes.base import Recipe
 
 RECIPES: dict[str, Recipe] = {module.RECIPE.name: module.RECIPE for module in (
     text_classification, token_classification, question_answering, translation, summarization,
-    extractive_summarization)}
+    extractive_summarization, masked_lm, causal_lm)}
 
 
 def get_recipe(name: str) -> Recipe:

@@ -59,9 +59,7 @@ def prepare_run(recipe, config, started: float | None = None) -> PreparedRun:
 
 
 def load_task_splits(recipe, config, data):
-    from kerastx.data.splits import load_splits
-
-    splits = load_splits(config, recipe.builtin_datasets, data.read_file, data.held_out_group())
+    splits = data.load_splits(recipe.builtin_datasets)
     splits.require_columns(data.required_columns())
     return splits
 

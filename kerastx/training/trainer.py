@@ -20,7 +20,7 @@ from kerastx.callbacks.progress import ProgressLogger
 from kerastx.callbacks.tensorboard import StepTensorBoard
 from kerastx.config import config_to_dict
 from kerastx.data.features import FeatureCollator
-from kerastx.data.pipeline import build_tf_dataset, build_train_dataset
+from kerastx.data.pipeline import IndexedTraining, ShardTraining, build_tf_dataset, build_train_dataset
 from kerastx.errors import CheckpointError, ConfigError, KerastxError, shortened
 from kerastx.evaluation.loss import WithValidationLoss
 from kerastx.models.resolve import load_model
@@ -99,15 +99,14 @@ def train_prepared_run(ready: PreparedRun) -> RunResult:
 
             model = load_model(getattr(transformers, recipe.model_class), config, tokenizer, **prepared.model_overrides)
             float32_logits(model)
+            if recipe.adapt_model is not None:
+                recipe.adapt_model(config, model, tokenizer)
             collator = FeatureCollator.for_run(ready.data.feature_spec(tokenizer), config, model, tokenizer.padding_side)
             progress = Progress()
-            train_ds = build_train_dataset(model, prepared.train, collator, config.batch_size, config.seed,
-                                           progress.position, config.group_by_length, config.static_shapes)
+            train, steps_per_epoch = _training_data(ready, model, collator, progress)
             validation_batches = None if prepared.validation is None else build_tf_dataset(
                 model, prepared.validation, collator, config.evaluation_batch_size, shuffle=False,
                 group_by_length=config.group_by_length)
-            steps_per_epoch = len(prepared.train) // config.batch_size if config.static_shapes else math.ceil(
-                len(prepared.train) / config.batch_size)
             total_steps = config.max_steps or steps_per_epoch * config.epochs
             model.compile(optimizer=build_optimizer(config, total_steps), jit_compile=config.jit_compile)
             checkpoints = RunCheckpoints(run.checkpoints, model, config.checkpoints_to_keep)
@@ -115,7 +114,7 @@ def train_prepared_run(ready: PreparedRun) -> RunResult:
         print(f"[model] {config.model} ({time.perf_counter() - ready.started:.0f}s)", flush=True)
         predictor = recipe.predictor(config, model, tokenizer)
         evaluator = recipe.evaluator(config, prepared, validation_batches, predictor)
-        if validation_batches is not None:
+        if validation_batches is not None and "loss" not in evaluator.directions:
             evaluator = WithValidationLoss(evaluator, validation_batches)
         metrics = EvaluationCallback(evaluator, every_steps=config.eval_every_steps,
                                      evaluate_at_start=config.evaluate_before_training)
@@ -136,7 +135,7 @@ def train_prepared_run(ready: PreparedRun) -> RunResult:
                 callbacks = _callbacks(config, metrics, best, run, total_steps, progress, checkpointing)
                 if uploader is not None:
                     callbacks.append(PushEachEpoch(uploader, run.path, ignored_when_pushing(config)))
-                _fit(model, train_ds, epochs, progress, callbacks)
+                _fit(model, train, epochs, progress, callbacks)
         fit_seconds = time.perf_counter() - fit_started
         final_evaluation = _final_evaluation(model, metrics, best, progress)
         final = {k: v for k, v in final_evaluation.items() if k.startswith("val_")}
@@ -184,17 +183,42 @@ def _save_run(run, model, ready: PreparedRun, resolved: dict, metrics: Evaluatio
     return wall
 
 
-def _fit(model, train_ds, epochs: int, progress: Progress, callbacks: list) -> None:
+def _training_data(ready: PreparedRun, model, collator, progress: Progress):
+    """``(training data, steps per epoch)``: TFRecord shards read in ``tf.data``, blocks cut from a stream (one
+    epoch of max_steps), or the task's tokenized rows."""
+    from kerastx.data.streaming import StreamedBlocks, StreamTraining
+    from kerastx.data.tfrecords import ShardedBlocks
+
+    config, data = ready.config, ready.prepared.train
+    if isinstance(data, ShardedBlocks):
+        training = ShardTraining(data, config.batch_size, config.seed, ready.data.masking(ready.tokenizer))
+        return training, training.steps_per_epoch
+    if isinstance(data, StreamedBlocks):
+        training = StreamTraining(data, config.batch_size, config.seed, config.max_steps,
+                                  ready.data.training_transform(ready.tokenizer))
+        return training, training.steps_per_epoch
+    dataset = build_train_dataset(model, data, collator, config.batch_size, config.seed, progress.position,
+                                  config.group_by_length, config.static_shapes,
+                                  ready.data.training_transform(ready.tokenizer))
+    steps = len(data) // config.batch_size if config.static_shapes else math.ceil(len(data) / config.batch_size)
+    return IndexedTraining(dataset), steps
+
+
+def _fit(model, train, epochs: int, progress: Progress, callbacks: list) -> None:
     """``fit`` from ``progress.position`` to the last epoch. An epoch an interrupted run had begun is finished
     by a ``fit`` of its own: Keras takes the number of steps of a fit's first epoch for all the others."""
     verbose = 1 if _on_terminal() else 2
-    if progress.position.batch:
-        model.fit(train_ds, epochs=progress.position.epoch + 1, initial_epoch=progress.position.epoch,
+    position = progress.position
+    if position.batch:
+        dataset, steps = train.for_fit(position, 1)
+        model.fit(dataset, epochs=position.epoch + 1, initial_epoch=position.epoch, steps_per_epoch=steps,
                   verbose=verbose, callbacks=callbacks)
         if model.stop_training:
             return
-    if progress.position.epoch < epochs:
-        model.fit(train_ds, epochs=epochs, initial_epoch=progress.position.epoch, verbose=verbose, callbacks=callbacks)
+    if position.epoch < epochs:
+        dataset, steps = train.for_fit(position, epochs - position.epoch)
+        model.fit(dataset, epochs=epochs, initial_epoch=position.epoch, steps_per_epoch=steps, verbose=verbose,
+                  callbacks=callbacks)
 
 
 def _continue_interrupted_run(checkpoints: RunCheckpoints, progress: Progress, metrics: EvaluationCallback,
@@ -312,8 +336,13 @@ def _examples(predictor, samples: list[tuple[object, str]]) -> list[str]:
     if not samples:
         return []
     results = predictor([given for given, _ in samples])
-    return [f"{predictor.format(result)}  <- {_preview(given)}  [true: {_preview(truth)}]"
+    return [f"{_one_line(predictor.format(result))}  <- {_preview(given)}  [true: {_preview(truth)}]"
             for (given, truth), result in zip(samples, results)]
+
+
+def _one_line(text: str) -> str:
+    """A result that spans lines (completed code) on one line, its line breaks shown."""
+    return text.strip("\n").replace("\n", " \u23ce ")
 
 
 def _preview(value) -> str:
