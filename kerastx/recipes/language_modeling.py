@@ -128,42 +128,43 @@ class LanguageModelData(TaskData):
     def prepare(self, splits, tokenizer) -> PreparedData:
         import datasets
 
-        from kerastx.data.blocks import group_into_blocks
+        from kerastx.data.splits import limit
 
         config = self.config
-        blocks, counts = {}, {}
-        for split, dataset, source, most in (
-                ("train", splits.train, splits.train_source, config.max_train_samples),
-                ("validation", splits.validation, splits.validation_source, config.max_eval_samples)):
-            if not isinstance(dataset, datasets.Dataset):  # training on shards or a stream: read as training goes
-                continue
-            texts = self.texts(dataset, source)
-            if not texts:
-                raise DataError(f"{source.name}: every document is empty")
-            ids = self.document_ids(tokenizer, texts)
-            counts[split] = (len(texts), sum(len(i) for i in ids))
-            blocks[split] = group_into_blocks(ids, config.max_length)
-            if not len(blocks[split]):
-                raise DataError(f"{source.name}: {counts[split][1]} tokens in {len(texts)} documents, fewer than one "
-                                f"block of max_length={config.max_length} tokens: give more text or a smaller "
-                                f"--max_length")
-            if most is not None and most < len(blocks[split]):
-                chosen = np.sort(np.random.default_rng(config.seed).permutation(len(blocks[split]))[:most])
-                blocks[split] = blocks[split][chosen]
-            if split == "validation":
-                validation_texts = texts
-        validation = datasets.Dataset.from_dict(self.examples(blocks["validation"], tokenizer, "validation"))
+        counts = {}
+        if isinstance(splits.train, datasets.Dataset):  # else shards or a stream: read as training goes
+            _, blocks, counts["train"] = self._blocks(splits.train, splits.train_source, tokenizer)
+            train = limit(datasets.Dataset.from_dict(self.examples(blocks, tokenizer, "train")),
+                          config.max_train_samples, config.seed)
+        validation_texts, blocks, counts["validation"] = self._blocks(splits.validation, splits.validation_source,
+                                                                      tokenizer)
+        validation = limit(datasets.Dataset.from_dict(self.examples(blocks, tokenizer, "validation")),
+                           config.max_eval_samples, config.seed)
         if config.train_shards:
             train = self._shards(tokenizer)
             counts["train"] = (train.index.metadata.get("documents", 0), train.examples * train.sequence_length)
         elif config.streaming:
             train = self._stream(splits.train, tokenizer)
-        else:
-            train = datasets.Dataset.from_dict(self.examples(blocks["train"], tokenizer, "train"))
         return PreparedData(
             train, validation, evaluation=None, samples=self.samples(validation_texts, tokenizer),
             validation_size=len(validation),
             card_details={"Blocks": self._blocks_described(len(train), len(validation), counts)})
+
+    def _blocks(self, dataset, source, tokenizer):
+        """``(documents, blocks, (document count, token count))`` of one split held in memory; a split without a
+        whole block is an error naming its source."""
+        from kerastx.data.blocks import group_into_blocks
+
+        texts = self.texts(dataset, source)
+        if not texts:
+            raise DataError(f"{source.name}: every document is empty")
+        ids = self.document_ids(tokenizer, texts)
+        tokens = sum(len(i) for i in ids)
+        blocks = group_into_blocks(ids, self.config.max_length)
+        if not len(blocks):
+            raise DataError(f"{source.name}: {tokens} tokens in {len(texts)} documents, fewer than one block of "
+                            f"max_length={self.config.max_length} tokens: give more text or a smaller --max_length")
+        return texts, blocks, (len(texts), tokens)
 
     def _blocks_described(self, train: int, validation: int, counts: dict) -> str:
         """The model card's line on the blocks trained and validated on (a stream's documents are not counted)."""
