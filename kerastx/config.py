@@ -89,6 +89,7 @@ class RunConfig:
     keep_checkpoints: bool = option(False, "Keep the checkpoints in the finished run directory (by default they are removed once the run is complete).", "output")
     log_every_steps: int = option(10, "Write the training loss and learning rate to TensorBoard every this many steps.", "output")
     verbose: bool = option(False, "Show TensorFlow's and transformers' own start-up logs and warnings (hidden by default).", "output")
+    export: bool = option(False, "When the run is complete, export it for serving as `kerastx export` does: a SavedModel with the task's signatures in <output_dir>/export/<name>/<version>, checked in a fresh TensorFlow process.", "output")
     push_to_hub: bool = option(False, "Push the model, tokenizer and model card to a Hugging Face Hub model repo after each epoch and at the end, in the background (needs a token: HF_TOKEN, `hf auth login` or hub_token); a failed push is logged and retried, never stops training.", "output")
     hub_model_id: str | None = option(None, "Hub repo to push to, 'name' (in your namespace) or 'organization/name' (default: the output_dir's name).", "output")
     hub_token: str | None = option(None, "Hub token with write access (default: HF_TOKEN or the token saved by `hf auth login`).", "output")

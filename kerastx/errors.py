@@ -36,6 +36,10 @@ class CheckpointError(KerastxError):
     """A checkpoint cannot be written, or does not fit the model it is restored into."""
 
 
+class ExportError(KerastxError):
+    """A run that cannot be exported for serving, or an export that does not answer as the trained model does."""
+
+
 class NonFiniteLossError(KerastxError):
     """The training loss became NaN or infinite; the last good checkpoint is kept."""
 

@@ -86,3 +86,42 @@ def check_bad_inputs(main, options: dict, tmp_path, capsys, cases) -> None:
 def write(path, text: str):
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def check_export(run_dir, output, flags=()) -> tuple:
+    """Export ``run_dir`` with ``kerastx export`` into ``output`` and check what every export must be: TF
+    Serving's layout (``<output>/<name>/1``), every signature of serving.json listed by ``saved_model_cli show``
+    with ``serving_default``, and every one checked in a fresh process. Returns ``(version folder, serving.json,
+    what the command printed)``."""
+    import contextlib
+    import io
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from kerastx.__main__ import main as kerastx_main
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        kerastx_main(["export", str(run_dir), "--output", str(output), *flags])
+    version = Path(output) / Path(run_dir).name / "1"
+    serving = json.loads((version / "assets.extra/serving.json").read_text(encoding="utf-8"))
+    cli = Path(sys.executable).with_name("saved_model_cli")
+    shown = subprocess.run([str(cli), "show", "--dir", str(version), "--tag_set", "serve"], capture_output=True,
+                           text=True, check=True).stdout
+    for name in [*serving["signatures"], "serving_default"]:
+        assert f'SignatureDef key: "{name}"' in shown, shown
+    for name, signature in serving["signatures"].items():
+        assert f"[export] checked in a fresh TensorFlow process: {name}." in printed.getvalue(), printed.getvalue()
+    for name, reason in serving["unsupported"].items():
+        assert f"[export] {name}: not exported: {reason}" in printed.getvalue()
+    return version, serving, printed.getvalue()
+
+
+def served_entities(served) -> list[list[dict]]:
+    """The padded entity outputs of a token classifier's predict_text, as EntityPredictor's lists of dicts."""
+    return [[{"entity_group": served["entity_group"][row][i], "word": served["entity_word"][row][i],
+              "start": int(served["entity_start"][row][i]), "end": int(served["entity_end"][row][i]),
+              "score": float(served["entity_score"][row][i])} for i in range(count)]
+            for row, count in enumerate(served["entity_count"])]

@@ -105,3 +105,27 @@ def test_keyword_weighted_loss_trains_the_model(code_options, tmp_path):
     plain_loss = json.loads((tmp_path / "plain" / "metrics.json").read_text())["train_loss"][0]
     weighted_loss = json.loads((tmp_path / "weighted" / "metrics.json").read_text())["train_loss"][0]
     assert weighted_loss > plain_loss * 1.1  # ... trained on a loss that weighs keyword-rich examples more
+
+
+def test_export_completes_prompts_with_the_predictors_ids_in_a_fresh_process(clm_run, code_options, tmp_path):
+    from kerastx.recipes.registry import load_predictor
+    from recipe_harness import check_export
+    from serving_helpers import run_in_fresh_process
+
+    version, serving, _ = check_export(clm_run.output_dir, tmp_path)
+    assert serving["serving_default"] == "generate_ids" and "generate_text" in serving["unsupported"]
+    assert "byte-level BPE" in serving["unsupported"]["generate_text"]
+    with open(code_options["train_file"], encoding="utf-8") as file:
+        sources = [json.loads(line)["content"] for line in file][:4]
+    # real code cut at line ends, at several lengths, and inside blocks, where a 60-step model writes other things
+    prompts = ["\n".join(source.splitlines()[:3 + 2 * i]) + "\n" for i, source in enumerate(sources)] + [
+        "class Point:\n\n    def __init__(self, x, y):\n", "def main():\n", "    return", "x = ["]
+    completer = load_predictor(clm_run.output_dir)
+    input_ids, attention_mask = completer.pad(completer.tokenizer(prompts)["input_ids"])
+    input_ids, attention_mask = input_ids[:len(prompts)], attention_mask[:len(prompts)]
+    expected = np.asarray(completer.generate_padded(input_ids, attention_mask))
+    served = run_in_fresh_process(version, "generate_ids", {"input_ids": input_ids, "attention_mask": attention_mask})
+    assert np.array_equal(served["sequences"], expected)
+    assert len({tuple(row) for row in expected}) > 1  # completions differ by prompt: not a trivial comparison
+    assert served["text"].tolist() == completer.tokenizer.batch_decode(expected, skip_special_tokens=True)
+    assert np.array_equal(served["prompt_and_sequences"][:, input_ids.shape[1]:], expected)

@@ -156,3 +156,23 @@ def test_an_empty_summary_names_its_file_line(tmp_path, capsys):
                            capsys)
     assert "news.jsonl line 7: column 'summary' is empty or not text" in error
     assert not (tmp_path / "out").exists()
+
+
+def test_export_scores_real_documents_as_the_trained_model(extractive_run, shared_data, tmp_path):
+    from transformers import AutoTokenizer, TFAutoModelForTokenClassification
+
+    from kerastx.metrics.generation import split_sentences
+    from recipe_harness import check_export
+    from serving_helpers import run_in_fresh_process
+
+    _, out = extractive_run
+    version, serving, _ = check_export(out, tmp_path)
+    assert list(serving["signatures"]) == ["predict_ids"] and "predict_text" in serving["unsupported"]
+    tokenizer, model = AutoTokenizer.from_pretrained(str(out)), TFAutoModelForTokenClassification.from_pretrained(str(out))
+    rows = [row for document, _ in bbc_validation(shared_data("bbc_news_summary"), 4)
+            for row in sentence_inputs(tokenizer, split_sentences(document), None, 128)]
+    width = max(len(row["input_ids"]) for row in rows)
+    batch = {name: np.array([row[name] + [0] * (width - len(row[name])) for row in rows], np.int32)
+             for name in ("input_ids", "attention_mask", "token_type_ids")}
+    served = run_in_fresh_process(version, "predict_ids", batch)
+    assert np.max(np.abs(served["logits"] - model(batch).logits.numpy())) <= 1e-5

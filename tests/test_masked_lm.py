@@ -195,3 +195,27 @@ def _bigger_tokenizer(folder) -> str:
     tokenizer.add_tokens([f"newword{i}" for i in range(10)])
     tokenizer.save_pretrained(folder / "bigger")
     return str(folder / "bigger")
+
+
+def test_export_fills_masks_of_raw_text_in_the_graph_as_the_predictor_does(mlm_run, reviews, tmp_path):
+    from kerastx.recipes.registry import load_predictor
+    from recipe_harness import check_export
+    from serving_helpers import run_in_fresh_process
+
+    version, serving, _ = check_export(mlm_run.output_dir, tmp_path)
+    assert serving["serving_default"] == "predict_text"
+    texts = []
+    for review in reviews[:30]:
+        words = review.split()[:40]
+        words[len(words) // 2] = "[MASK]"
+        words[-1] = re.sub(r"\w+", "[MASK]", words[-1], count=1)  # a mask touching punctuation too
+        texts.append(" ".join(words))
+    predicted = load_predictor(mlm_run.output_dir)(texts)
+    served = run_in_fresh_process(version, "predict_text", {"text": texts}, text_ops=True)
+    assert served["mask_count"].tolist() == [len(masks) for masks in predicted]
+    for row, masks in enumerate(predicted):
+        for index, guesses in enumerate(masks):
+            assert served["tokens"][row][index].tolist() == [token for token, _ in guesses]
+            assert np.max(np.abs(served["probabilities"][row][index] - [p for _, p in guesses])) <= 1e-5
+    # the guesses depend on the text (a 30-step model puts "the" first everywhere; the lists differ after it)
+    assert len({tuple(token for token, _ in masks[0]) for masks in predicted}) >= 3

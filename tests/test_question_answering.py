@@ -92,3 +92,41 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(qa_options, tmp_path, c
          "train.json: every row has the same 'title'"),
     ])
 
+
+
+def one_window_questions(validation_file, tokenizer, max_length: int) -> list[tuple[str, str]]:
+    """(question, context) pairs of the validation file, each context cut after the last of its sentences that
+    still fits one window with its question."""
+    pairs = []
+    for paragraph in json.loads(open(validation_file, encoding="utf-8").read())["data"][0]["paragraphs"]:
+        for qa in paragraph["qas"]:
+            sentences, context = paragraph["context"].split(". "), ""
+            for sentence in sentences:
+                longer = f"{context}. {sentence}" if context else sentence
+                if len(tokenizer(qa["question"], longer)["input_ids"]) > max_length:
+                    break
+                context = longer
+            if context:
+                pairs.append((qa["question"], context))
+    return pairs
+
+
+def test_export_answers_raw_questions_in_the_graph_as_the_predictor_does(qa_run, qa_options, tmp_path):
+    import numpy as np
+
+    from kerastx.recipes.registry import load_predictor
+    from recipe_harness import check_export
+    from serving_helpers import run_in_fresh_process
+
+    version, serving, _ = check_export(qa_run.output_dir, tmp_path)
+    assert serving["serving_default"] == "predict_text"
+    predictor = load_predictor(qa_run.output_dir)
+    pairs = one_window_questions(qa_options["validation_file"], predictor.tokenizer, qa_options["max_length"])[:40]
+    answers = predictor(pairs)
+    served = run_in_fresh_process(version, "predict_text", {"question": [q for q, _ in pairs],
+                                                            "context": [c for _, c in pairs]}, text_ops=True)
+    assert len(pairs) >= 30 and len({a["answer"] for a in answers}) >= 10  # real, varied answers
+    assert served["answer"].tolist() == [a["answer"] for a in answers]
+    assert served["answer_start"].tolist() == [a["start"] for a in answers]
+    assert served["answer_end"].tolist() == [a["end"] for a in answers]
+    assert np.max(np.abs(served["score"] - [a["score"] for a in answers])) <= 1e-4

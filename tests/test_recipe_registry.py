@@ -18,14 +18,15 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_every_recipe_has_its_console_script_and_predict_has_one():
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     expected = {recipe.command: f"kerastx.recipes.{name}:main" for name, recipe in RECIPES.items()}
-    assert {k: v for k, v in scripts.items() if k != "kerastx-predict"} == expected
+    assert {k: v for k, v in scripts.items() if k not in ("kerastx-predict", "kerastx")} == expected
     assert scripts["kerastx-predict"] == "kerastx.predict:main"
+    assert scripts["kerastx"] == "kerastx.__main__:main"  # kerastx export / kerastx predict
     assert set(RECIPES) == {"text_classification", "token_classification", "question_answering", "translation",
                             "summarization", "extractive_summarization", "masked_lm", "causal_lm"}
 
 
 def test_importing_every_recipe_and_predict_does_not_load_tensorflow():
-    code = ("import sys, kerastx.recipes.registry, kerastx.predict;"
+    code = ("import sys, kerastx.recipes.registry, kerastx.predict, kerastx.export.cli;"
             "assert 'tensorflow' not in sys.modules, 'tensorflow imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -109,3 +109,37 @@ def test_translation_card_is_hub_metadata_with_the_measured_metrics(translation_
     assert data.language == ["en", "fr"] and data.base_model is None and data.datasets is None
     assert {result.metric_type for result in data.eval_results} == {"bleu", "chrf"}
     assert "dtype" not in (translation_run / "README.md").read_text()
+
+
+def test_translation_export_generates_the_predictors_ids_with_beam_search(translation_run, tmp_path):
+    """Beam search (2 beams, no repeated bigram) served by XLA generate, in a fresh process: the ids the predictor
+    generates for the same padded batch, and their text; predict_ids scores a target as the model does."""
+    import numpy as np
+    from transformers import TFAutoModelForSeq2SeqLM
+
+    from kerastx.recipes.registry import load_predictor
+    from recipe_harness import check_export
+    from serving_helpers import run_in_fresh_process
+
+    version, serving, _ = check_export(translation_run, tmp_path)
+    assert serving["serving_default"] == "generate_ids" and "beam search, 2 beams" in \
+        serving["signatures"]["generate_ids"]["summary"]
+    generator = load_predictor(translation_run)
+    encoded = generator.tokenizer(SOURCES)["input_ids"]
+    input_ids, attention_mask = generator.pad(encoded, bucket=16)
+    input_ids, attention_mask = input_ids[:len(SOURCES)], attention_mask[:len(SOURCES)]
+    expected = np.asarray(generator.generate_padded(input_ids, attention_mask))
+    targets = generator.tokenizer(text_target=["J'ai faim.", "Tom est ici.", "Où est mon livre ?", "Fais attention."],
+                                  padding=True, return_tensors="np")["input_ids"].astype(np.int32)
+    served = run_in_fresh_process(version, "generate_ids", {"input_ids": input_ids, "attention_mask": attention_mask})
+    assert np.array_equal(served["sequences"], expected) and len({tuple(row) for row in expected}) >= 3
+    assert served["text"].tolist() == [t.strip() for t in generator.tokenizer.batch_decode(expected,
+                                                                                          skip_special_tokens=True)]
+    scored = run_in_fresh_process(version, "predict_ids", {"input_ids": input_ids[:4], "attention_mask":
+                                                           attention_mask[:4], "labels": targets})
+    model = TFAutoModelForSeq2SeqLM.from_pretrained(str(translation_run))
+    logits = model(input_ids=input_ids[:4], attention_mask=attention_mask[:4], labels=targets).logits.numpy()
+    logits = logits.astype(np.float64) - logits.max(-1, keepdims=True)
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    expected_scores = np.take_along_axis(log_probs, targets[..., None], -1)[..., 0]
+    assert np.max(np.abs(scored["token_log_probs"] - expected_scores)) <= 1e-5

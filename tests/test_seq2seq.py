@@ -300,7 +300,8 @@ def test_summarization_fit_reports_lead3_beside_the_model(tmp_path, shared_data,
     result = summarization.main(as_flags({
         "train_file": shared_data("bbc_news_summary"), "model": "scratch:t5-tiny", "vocab_size": 2000,
         "max_length": 64, "max_target_length": 24, "batch_size": 16, "max_train_samples": 160,
-        "max_eval_samples": 12, "max_steps": 10, "learning_rate": 1e-3, **ANY_MACHINE, "output_dir": out}))
+        "max_eval_samples": 12, "max_steps": 10, "learning_rate": 1e-3, **ANY_MACHINE, "output_dir": out,
+        "export": True}))
     metrics = check_run_directory(summarization.RECIPE, result)
     assert set(result.metrics) == {"val_rouge1", "val_rouge2", "val_rougeL", "val_rougeLsum"}
     validation = bbc_validation(shared_data("bbc_news_summary"), 12)
@@ -308,6 +309,11 @@ def test_summarization_fit_reports_lead3_beside_the_model(tmp_path, shared_data,
     assert metrics["baselines"]["lead3_rougeL"] == pytest.approx(lead3["rougeL"])
     assert "Baseline lead3_rougeL" in (out / "README.md").read_text()
     check_predict(out, ["The company said profits rose. Shares fell. Analysts were surprised.", "More later."], capsys)
+    # --export: the finished run exported and checked, as `kerastx export` does (a T5 with a unigram tokenizer:
+    # ids in, generated ids and text out)
+    serving = json.loads((out / "export/out/1/assets.extra/serving.json").read_text(encoding="utf-8"))
+    assert set(serving["signatures"]) == {"predict_ids", "generate_ids"} and "generate_text" in serving["unsupported"]
+    assert "text" in serving["signatures"]["generate_ids"]["outputs"]
 
 
 # --- bad input ------------------------------------------------------------------------------------------

@@ -104,3 +104,22 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(ner_options, tmp_path, 
             {"words": ["EU"], "tags": ["B-ORG"]}) + "\n")}, "t.jsonl: no column 'tokens'"),
     }
     check_bad_inputs(token_classification.main, ner_options, tmp_path, capsys, [cases[case]])
+
+
+def test_export_tags_raw_text_in_the_graph_as_the_predictor_does(ner_run, ner_options, tmp_path):
+    from kerastx.recipes.registry import load_predictor
+    from recipe_harness import check_export, served_entities
+    from serving_helpers import run_in_fresh_process
+
+    version, serving, _ = check_export(ner_run.output_dir, tmp_path)
+    assert serving["serving_default"] == "predict_text" and not serving["unsupported"]
+    blocks = open(ner_options["validation_file"], encoding="utf-8").read().strip().split("\n\n")
+    sentences = [" ".join(line.split()[0] for line in block.splitlines() if not line.startswith("-DOCSTART-"))
+                 for block in blocks[:60]]
+    sentences = [sentence for sentence in sentences if sentence]
+    predicted = load_predictor(ner_run.output_dir)(sentences)
+    served = served_entities(run_in_fresh_process(version, "predict_text", {"text": sentences}, text_ops=True))
+    assert sum(map(len, predicted)) >= 20  # the model finds entities: not a comparison of empty lists
+    for mine, theirs in zip(served, predicted):
+        assert [{**e, "score": 0} for e in mine] == [{**e, "score": 0} for e in theirs]
+        assert all(abs(a["score"] - b["score"]) <= 1e-5 for a, b in zip(mine, theirs))

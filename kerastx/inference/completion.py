@@ -25,7 +25,7 @@ class _DropRightPaddingWarning(logging.Filter):
 
 
 @contextmanager
-def _no_right_padding_warning():
+def no_right_padding_warning():
     """Without transformers' right-padding warning: traced, its check on the last column warns whatever the
     values; eagerly, a prompt that ends with the end-of-text token (which also pads) sets it off."""
     logger = logging.getLogger("transformers.generation.tf_utils")
@@ -81,7 +81,7 @@ class Completer(BucketedGenerator):
         sampling_options = self.sampling
 
         def generate(input_ids, attention_mask, seed):
-            with _no_right_padding_warning():
+            with no_right_padding_warning():
                 return model.generate(input_ids=input_ids, attention_mask=attention_mask, do_sample=False,
                                       max_new_tokens=max_new_tokens, pad_token_id=self.pad_token_id,
                                       logits_processor=sampling_options.processors(seed))

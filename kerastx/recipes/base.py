@@ -90,7 +90,8 @@ class Recipe:
 
     ``evaluator(config, prepared, validation_batches, predictor)`` returns the task's evaluator
     (``validation_batches`` is the ``tf.data`` pipeline of ``prepared.validation``, or None);
-    ``predictor(config, model, tokenizer)`` returns its predictor. ``main_metric`` is what early
+    ``predictor(config, model, tokenizer)`` returns its predictor, and ``serving(config, predictor)`` the serving
+    signatures an export saves, built from the predictor (same settings, same answers). ``main_metric`` is what early
     stopping and the model card's "best" watch by default (without the ``val_`` prefix).
 
     Example (a recipe module's whole declaration)::
@@ -113,6 +114,8 @@ class Recipe:
     scratch_architectures: tuple[str, ...] = ("bert",)
     builtin_datasets: dict[str, Callable] = field(default_factory=dict)
     adapt_model: Callable | None = None  # (config, model, tokenizer): changes the built model before training
+    # (config, predictor) -> [Signature | Unsupported] (kerastx.serving.base): what `kerastx export` saves
+    serving: Callable | None = None
 
     @property
     def command(self) -> str:

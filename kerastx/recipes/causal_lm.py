@@ -20,6 +20,7 @@ from kerastx.errors import ConfigError
 from kerastx.models.scratch import CAUSAL_ARCHITECTURES
 from kerastx.recipes.base import Recipe
 from kerastx.recipes.language_modeling import LanguageModelConfig, LanguageModelData
+from kerastx.serving.causal_lm import causal_lm_serving
 
 SAMPLE_PROMPTS = 5
 COMPLETION_BATCH = 8  # prompts completed at once: predict's few prompts are padded up to it
@@ -127,6 +128,7 @@ RECIPE = Recipe(
     data=CausalLMData,
     evaluator=evaluator,
     predictor=predictor,
+    serving=causal_lm_serving,
     main_metric="perplexity",
     pipeline_task="text-generation",
     scratch_architectures=CAUSAL_ARCHITECTURES,

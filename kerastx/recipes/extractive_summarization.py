@@ -20,6 +20,7 @@ from kerastx.config import RunConfig, check_positive, option
 from kerastx.errors import ConfigError
 from kerastx.recipes.base import PreparedData, Recipe, TaskData
 from kerastx.recipes.summarization import SummaryColumns
+from kerastx.serving.extractive import extractive_serving
 
 
 @dataclasses.dataclass
@@ -114,6 +115,7 @@ RECIPE = Recipe(
     data=ExtractiveSummarizationData,
     evaluator=evaluator,
     predictor=predictor,
+    serving=extractive_serving,
     main_metric="rougeL",
     pipeline_task=None,  # transformers has no extractive summarization pipeline: kerastx.load_predictor is the way
 )

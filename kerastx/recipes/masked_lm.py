@@ -21,6 +21,7 @@ from kerastx.config import option
 from kerastx.errors import ConfigError
 from kerastx.recipes.base import Recipe
 from kerastx.recipes.language_modeling import LanguageModelConfig, LanguageModelData
+from kerastx.serving.fill_mask import fill_mask_serving
 
 SAMPLE_WORDS = 24  # words of a validation document shown, with one of them masked, at the end of a run
 
@@ -107,6 +108,7 @@ RECIPE = Recipe(
     data=MaskedLMData,
     evaluator=evaluator,
     predictor=predictor,
+    serving=fill_mask_serving,
     main_metric="perplexity",
     pipeline_task="fill-mask",
 )

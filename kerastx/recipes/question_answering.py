@@ -17,6 +17,7 @@ import dataclasses
 from kerastx.config import RunConfig, check_positive, option
 from kerastx.errors import ConfigError
 from kerastx.recipes.base import PreparedData, Recipe, TaskData
+from kerastx.serving.question_answering import question_answering_serving
 
 
 @dataclasses.dataclass
@@ -118,6 +119,7 @@ RECIPE = Recipe(
     data=QuestionAnsweringData,
     evaluator=evaluator,
     predictor=predictor,
+    serving=question_answering_serving,
     main_metric="f1",
     pipeline_task="question-answering",
 )

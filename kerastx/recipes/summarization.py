@@ -19,6 +19,7 @@ from kerastx.models.scratch import SEQ2SEQ_ARCHITECTURES
 from kerastx.recipes.base import Recipe
 from kerastx.recipes.seq2seq import (Seq2SeqConfig, Seq2SeqData, generation_evaluator,
                                      generation_predictor)
+from kerastx.serving.seq2seq import seq2seq_serving
 
 
 @dataclasses.dataclass
@@ -61,6 +62,7 @@ RECIPE = Recipe(
     data=SummarizationData,
     evaluator=generation_evaluator("rouge_scores", ROUGE),
     predictor=generation_predictor,
+    serving=seq2seq_serving,
     main_metric="rougeL",
     pipeline_task="summarization",
     scratch_architectures=SEQ2SEQ_ARCHITECTURES,

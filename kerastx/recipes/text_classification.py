@@ -10,6 +10,7 @@ import dataclasses
 
 from kerastx.config import RunConfig, option
 from kerastx.recipes.base import PreparedData, Recipe, TaskData
+from kerastx.serving.classification import classification_serving
 
 
 @dataclasses.dataclass
@@ -106,6 +107,7 @@ RECIPE = Recipe(
     data=TextClassificationData,
     evaluator=evaluator,
     predictor=predictor,
+    serving=classification_serving,
     main_metric="f1",
     pipeline_task="text-classification",
     builtin_datasets={"ui-languages": _ui_languages},

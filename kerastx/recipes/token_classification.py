@@ -16,6 +16,7 @@ import dataclasses
 from kerastx.config import RunConfig, option
 from kerastx.errors import DataError
 from kerastx.recipes.base import PreparedData, Recipe, TaskData
+from kerastx.serving.token_classification import token_classification_serving
 
 
 @dataclasses.dataclass
@@ -139,6 +140,7 @@ RECIPE = Recipe(
     data=TokenClassificationData,
     evaluator=evaluator,
     predictor=predictor,
+    serving=token_classification_serving,
     main_metric="f1",
     pipeline_task="token-classification",
 )

@@ -22,6 +22,7 @@ from kerastx.models.scratch import SEQ2SEQ_ARCHITECTURES
 from kerastx.recipes.base import Recipe
 from kerastx.recipes.seq2seq import (Seq2SeqConfig, Seq2SeqData, generation_evaluator,
                                      generation_options, generation_predictor)
+from kerastx.serving.seq2seq import seq2seq_serving
 
 
 @dataclasses.dataclass
@@ -133,6 +134,7 @@ RECIPE = Recipe(
     data=TranslationData,
     evaluator=generation_evaluator("bleu_scores", BLEU),
     predictor=predictor,
+    serving=seq2seq_serving,
     main_metric="bleu",
     pipeline_task="translation",
     scratch_architectures=SEQ2SEQ_ARCHITECTURES,

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from kerastx import __version__
 from kerastx.callbacks.best_model import BestModel
 from kerastx.callbacks.checkpoint import CheckpointCallback, Progress
 from kerastx.callbacks.metrics import EvaluationCallback
@@ -309,7 +310,7 @@ def _runtime(config, strategy) -> dict:
     hardware = Hardware.detect(strategy)
     policy, reason = choose_precision(config.precision, config.model, hardware)
     runtime = {"devices": hardware.describe(), "strategy": type(strategy).__name__, "precision": policy,
-               "precision_reason": reason}
+               "precision_reason": reason, "kerastx_version": __version__}
     print(f"[setup] {runtime['devices']}; {runtime['strategy']}; precision {policy} ({reason})", flush=True)
     return runtime
 

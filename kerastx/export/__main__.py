@@ -1,0 +1,7 @@
+"""``python -m kerastx.export RUN_DIR``."""
+
+import sys
+
+from kerastx.export.cli import main
+
+sys.exit(main(prog="python -m kerastx.export"))

@@ -1,0 +1,42 @@
+"""``kerastx export RUN_DIR`` (also ``python -m kerastx.export RUN_DIR``): a finished run as a SavedModel for TF
+Serving, optionally with TFLite and ONNX conversions of its ids signature."""
+
+from __future__ import annotations
+
+from kerastx.config import OneLineParser, print_error_and_exit
+from kerastx.errors import KerastxError
+from kerastx.startup_logs import quiet_start_up
+
+
+def main(argv=None, prog: str = "kerastx export"):
+    parser = OneLineParser(prog=prog, description="Export a finished kerastx run for serving: a versioned SavedModel "
+                           "(<output>/<name>/<version>/, the layout TF Serving loads) with ids, raw-text and generate "
+                           "signatures as the task allows, checked in a fresh TensorFlow process.")
+    parser.add_argument("run_dir", help="A run directory written by a kerastx recipe.")
+    parser.add_argument("--output", help="Folder of exported models (default: RUN_DIR/export).")
+    parser.add_argument("--name", help="Model name: the folder under --output, and TF Serving's model name "
+                        "(default: the run directory's name).")
+    parser.add_argument("--version", type=int, help="Version number (default: one more than the highest there).")
+    parser.add_argument("--tflite", action="store_true", help="Also convert the predict_ids signature to TFLite, "
+                        "float and dynamic-range int8 (<name>-tflite/<version>/).")
+    parser.add_argument("--onnx", action="store_true", help="Also convert the predict_ids signature to ONNX with "
+                        "tf2onnx (<name>-onnx/<version>/; pip install 'kerastx[onnx]').")
+    parser.add_argument("--without_text", action="store_true", help="Leave out the signatures that tokenize raw "
+                        "text in the graph: a SavedModel any TensorFlow loads without tensorflow-text ops.")
+    parser.add_argument("--no_verify", action="store_true", help="Skip reloading the export in a fresh process and "
+                        "comparing its answers with the trained model's.")
+    parser.add_argument("--verbose", action="store_true", help="Show TensorFlow's and transformers' own start-up "
+                        "logs and warnings (hidden by default).")
+    args = parser.parse_args(argv)
+    try:
+        if args.version is not None and args.version < 1:
+            raise KerastxError(f"--version must be a positive integer, got {args.version}")
+        from kerastx.export.run import export_run
+
+        quiet_start_up(args.verbose)
+        export_run(args.run_dir, args.output, args.name, args.version, tflite=args.tflite, onnx=args.onnx,
+                   verify=not args.no_verify, without_text=args.without_text)
+    except KerastxError as err:
+        print_error_and_exit(str(err), prog)
+    except OSError as err:
+        print_error_and_exit(f"{err.filename + ': ' if err.filename else ''}{err.strerror or err}", prog)

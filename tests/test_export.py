@@ -1,0 +1,128 @@
+"""`kerastx export`: a finished run as a SavedModel TF Serving loads, whose signatures answer in a fresh process
+(only tensorflow + tensorflow_text imported) as the trained model does in Python; TFLite and ONNX conversions of
+its ids signature; one-line errors for runs that cannot be exported."""
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from kerastx.__main__ import main as kerastx_main
+from kerastx.recipes import text_classification
+from recipe_harness import check_export
+from serving_helpers import run_in_fresh_process
+from tests_helpers import ANY_MACHINE, as_flags, mrpc_files, one_line_error
+
+
+@pytest.fixture(scope="module")
+def minilm_run(tmp_path_factory, shared_data):
+    """The packaged pretrained MiniLM fine-tuned for 4 steps on real MRPC pairs (its real uncased WordPiece
+    tokenizer is what the raw-text signature must reproduce in the graph)."""
+    tmp = tmp_path_factory.mktemp("minilm")
+    options = {**mrpc_files(shared_data("mrpc"), tmp, train_rows=64, dev_rows=32), "model": "minilm",
+               "batch_size": 16, "max_length": 64, "max_steps": 4, "label_names": ["not_equivalent", "equivalent"],
+               "output_dir": tmp / "out", **ANY_MACHINE}
+    return text_classification.main(as_flags(options)).output_dir
+
+
+@pytest.fixture(scope="module")
+def dev_pairs(shared_data):
+    from kerastx.data.files import read_data_file
+
+    table, _ = read_data_file(shared_data("mrpc") / "dev.tsv")
+    return list(zip(table["#1 String"][:40], table["#2 String"][:40]))
+
+
+@pytest.fixture(scope="module")
+def minilm_export(minilm_run, tmp_path_factory):
+    return check_export(minilm_run, tmp_path_factory.mktemp("export"), ["--tflite", "--onnx"])
+
+
+def test_the_export_has_tf_servings_layout_and_describes_its_signatures(minilm_export):
+    version, serving, _ = minilm_export
+    assert version.name == "1" and (version / "saved_model.pb").is_file() and (version / "variables").is_dir()
+    assert serving["serving_default"] == "predict_text"
+    text = serving["signatures"]["predict_text"]
+    assert set(text["inputs"]) == {"text", "text_pair"} and text["needs_tensorflow_text"]
+    assert {"label", "score", "probabilities"} <= set(text["outputs"])
+    assert text["rest_request"]["signature_name"] == "predict_text"
+    assert (version / "assets.extra/labels.txt").read_text().split() == ["not_equivalent", "equivalent"]
+    assert (version / "assets.extra/tokenizer/tokenizer.json").is_file()
+
+
+def test_raw_text_signature_answers_as_the_predictor_on_real_pairs(minilm_run, minilm_export, dev_pairs):
+    from kerastx.recipes.registry import load_predictor
+
+    version, _, _ = minilm_export
+    predicted = load_predictor(minilm_run)(dev_pairs)
+    served = run_in_fresh_process(version, "predict_text", {"text": [a for a, _ in dev_pairs],
+                                                            "text_pair": [b for _, b in dev_pairs]}, text_ops=True)
+    assert served["label"].tolist() == [label for label, _ in predicted]
+    assert np.max(np.abs(served["score"] - [score for _, score in predicted])) <= 1e-5
+
+
+def test_ids_signature_gives_the_trained_models_logits_on_real_pairs(minilm_run, minilm_export, dev_pairs):
+    from transformers import AutoTokenizer, TFAutoModelForSequenceClassification
+
+    version, _, _ = minilm_export
+    tokenizer = AutoTokenizer.from_pretrained(str(minilm_run))
+    encoded = tokenizer([a for a, _ in dev_pairs], [b for _, b in dev_pairs], truncation=True, max_length=64,
+                        padding=True, return_tensors="np")
+    logits = TFAutoModelForSequenceClassification.from_pretrained(str(minilm_run))(dict(encoded)).logits.numpy()
+    served = run_in_fresh_process(version, "predict_ids", dict(encoded), text_ops=True)  # the model holds text ops
+    assert np.max(np.abs(served["logits"] - logits)) <= 1e-5
+    assert np.allclose(served["probabilities"].sum(-1), 1, atol=1e-6)
+
+
+def test_tflite_and_onnx_conversions_run_and_agree_with_tensorflow(minilm_export):
+    _, _, printed = minilm_export
+    folder = minilm_export[0].parent.parent
+    assert (folder / "out-tflite/1/model.tflite").is_file() and (folder / "out-tflite/1/model_int8.tflite").is_file()
+    assert (folder / "out-onnx/1/model.onnx").is_file()
+    assert "float TFLite" in printed and "ONNX" in printed and "int8" in printed
+
+
+def test_a_second_export_is_the_next_version_and_never_overwrites(minilm_run, tmp_path, capsys):
+    kerastx_main(["export", str(minilm_run), "--output", str(tmp_path), "--no_verify"])
+    kerastx_main(["export", str(minilm_run), "--output", str(tmp_path), "--no_verify"])
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["1", "2"]
+    error = one_line_error(kerastx_main, ["export", str(minilm_run), "--output", str(tmp_path), "--version", "2"],
+                           capsys)
+    assert "out/2 exists" in error and "never overwritten" in error
+
+
+def test_runs_that_cannot_be_exported_are_one_line_errors(minilm_run, tmp_path, capsys):
+    import shutil
+
+    assert "no such folder" in one_line_error(kerastx_main, ["export", str(tmp_path / "nothing")], capsys)
+    copy = shutil.copytree(minilm_run, tmp_path / "copy")
+    (copy / "tokenizer.json").unlink()
+    (copy / "vocab.txt").unlink()
+    assert "no tokenizer files" in one_line_error(kerastx_main, ["export", str(copy)], capsys)
+    newer = shutil.copytree(minilm_run, tmp_path / "newer")
+    saved = yaml.safe_load((newer / "config.yaml").read_text())
+    saved["runtime"]["kerastx_version"] = "0.9.0"
+    (newer / "config.yaml").write_text(yaml.safe_dump(saved))
+    error = one_line_error(kerastx_main, ["export", str(newer)], capsys)
+    assert "written by kerastx 0.9.0" in error and not (newer / "export").exists()
+    saved["runtime"].pop("kerastx_version")
+    saved["training"]["learning_rate_schedule"] = "cosine"
+    (newer / "config.yaml").write_text(yaml.safe_dump(saved))
+    assert "learning_rate_schedule" in one_line_error(kerastx_main, ["export", str(newer)], capsys)
+
+
+def test_kerastx_without_a_known_command_says_what_it_takes(capsys):
+    assert kerastx_main(["train"]) == 2
+    assert "unknown command 'train'" in capsys.readouterr().err
+
+
+def test_without_text_the_export_loads_where_tensorflow_text_is_not_imported(minilm_run, tmp_path, capsys):
+    kerastx_main(["export", str(minilm_run), "--output", str(tmp_path), "--without_text"])
+    printed = capsys.readouterr().out
+    assert "predict_text: not exported: left out by --without_text" in printed
+    serving = json.loads((tmp_path / "out/1/assets.extra/serving.json").read_text())
+    assert list(serving["signatures"]) == ["predict_ids"] and not serving["needs_tensorflow_text"]
+    served = run_in_fresh_process(tmp_path / "out/1", "predict_ids", serving["signatures"]["predict_ids"]["rest_request"]
+                                  ["inputs"], text_ops=False)
+    assert served["probabilities"].shape == (2, 2)
