@@ -202,7 +202,7 @@ def test_export_fills_masks_of_raw_text_in_the_graph_as_the_predictor_does(mlm_r
     from recipe_harness import check_export
     from serving_helpers import run_in_fresh_process
 
-    version, serving, _ = check_export(mlm_run.output_dir, tmp_path)
+    version, serving, _ = check_export(mlm_run.output_dir, tmp_path, ["--no_verify"])
     assert serving["serving_default"] == "predict_text"
     texts = []
     for review in reviews[:30]:

@@ -118,7 +118,7 @@ def test_export_answers_raw_questions_in_the_graph_as_the_predictor_does(qa_run,
     from recipe_harness import check_export
     from serving_helpers import run_in_fresh_process
 
-    version, serving, _ = check_export(qa_run.output_dir, tmp_path)
+    version, serving, _ = check_export(qa_run.output_dir, tmp_path, ["--no_verify"])
     assert serving["serving_default"] == "predict_text"
     predictor = load_predictor(qa_run.output_dir)
     pairs = one_window_questions(qa_options["validation_file"], predictor.tokenizer, qa_options["max_length"])[:40]

@@ -121,7 +121,7 @@ def test_translation_export_generates_the_predictors_ids_with_beam_search(transl
     from recipe_harness import check_export
     from serving_helpers import run_in_fresh_process
 
-    version, serving, _ = check_export(translation_run, tmp_path)
+    version, serving, _ = check_export(translation_run, tmp_path, ["--no_verify"], show=True)
     assert serving["serving_default"] == "generate_ids" and "beam search, 2 beams" in \
         serving["signatures"]["generate_ids"]["summary"]
     generator = load_predictor(translation_run)
@@ -143,3 +143,30 @@ def test_translation_export_generates_the_predictors_ids_with_beam_search(transl
     log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
     expected_scores = np.take_along_axis(log_probs, targets[..., None], -1)[..., 0]
     assert np.max(np.abs(scored["token_log_probs"] - expected_scores)) <= 1e-5
+
+
+def test_export_converts_the_ids_signature_to_tflite_and_onnx_and_runs_them(classification_run, tmp_path):
+    """--tflite --onnx: each converted model is run on the signature's examples beside the trained model (float
+    ones within 1e-4, else no file); here again on real MRPC pairs."""
+    import numpy as np
+    from transformers import AutoTokenizer, TFAutoModelForSequenceClassification
+
+    from kerastx.export.onnx import run_onnx
+    from kerastx.export.tflite import run_tflite
+    from recipe_harness import check_export
+
+    _, _, printed = check_export(classification_run, tmp_path, ["--tflite", "--onnx", "--without_text"])
+    assert "float TFLite" in printed and "int8 TFLite (dynamic range)" in printed and "ONNX" in printed
+    tokenizer = AutoTokenizer.from_pretrained(str(classification_run))
+    pairs = [line.split("\t")[3:5] for line in (classification_run.parent / "dev.tsv").read_text().splitlines()[1:]]
+    encoded = dict(tokenizer([a for a, _ in pairs], [b for _, b in pairs], truncation=True, max_length=64,
+                             padding=True, return_tensors="np"))
+    logits = TFAutoModelForSequenceClassification.from_pretrained(str(classification_run))(encoded).logits.numpy()
+    float_tflite = run_tflite(tmp_path / "out-tflite/1/model.tflite", encoded)["logits"]
+    int8_tflite = run_tflite(tmp_path / "out-tflite/1/model_int8.tflite", encoded)["logits"]
+    onnx = run_onnx(tmp_path / "out-onnx/1/model.onnx", encoded)["logits"]
+    assert np.max(np.abs(float_tflite - logits)) <= 1e-4 and np.max(np.abs(onnx - logits)) <= 1e-4
+    assert np.max(np.abs(int8_tflite - logits)) > np.max(np.abs(float_tflite - logits))  # int8 weights: coarser
+    assert (tmp_path / "out-tflite/1/model_int8.tflite").stat().st_size < \
+        (tmp_path / "out-tflite/1/model.tflite").stat().st_size / 2
+

@@ -74,9 +74,13 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, name: str 
                           "take the next one")
 
     from kerastx.models.resolve import load_trained
+    from kerastx.training.precision import global_precision
 
-    tokenizer, model = load_trained(run_dir, recipe.model_class)
-    parts = recipe.serving(config, recipe.predictor(config, model, tokenizer))
+    # float32 whatever the run trained in (and whatever policy this process holds, e.g. after --export): a served
+    # model should not compute in bfloat16 on CPUs that only emulate it
+    with global_precision("fp32"):
+        tokenizer, model = load_trained(run_dir, recipe.model_class)
+        parts = recipe.serving(config, recipe.predictor(config, model, tokenizer))
     if without_text:
         parts = [Unsupported(part.name, "left out by --without_text (a server without tensorflow-text ops)")
                  if getattr(part, "needs_text_ops", False) else part for part in parts]
