@@ -3,10 +3,10 @@ compared with the trained model before it is put in place (``<name>-tflite/<vers
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from kerastx.errors import ExportError
+from kerastx.export.savedmodel import written_in_place
 from kerastx.serving.base import Signature
 
 FLOAT_TOLERANCE = 1e-4  # float32 kernels of another runtime: a different order of sums, not a different model
@@ -48,18 +48,10 @@ def convert_ids_signature(export, parts: list, model_folder: Path, version: int,
 
 
 def _written_in_place(target: Path, write) -> list[str]:
-    """``write(folder)`` into a hidden folder beside ``target``, renamed to ``target`` when it succeeded."""
-    if target.exists():
-        raise ExportError(f"{target} exists: versions are never overwritten")
+    """:func:`~kerastx.export.savedmodel.written_in_place`, with the lines ``write`` returns naming ``target`` rather
+    than the hidden folder the files were written in."""
     staging = target.with_name(f".{target.name}.partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        lines = write(staging)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return [line.replace(str(staging), str(target)) for line in lines]
+    return [line.replace(str(staging), str(target)) for line in written_in_place(target, write)]
 
 
 def _compared(kind: str, path: Path, got: dict, expected: dict, outputs: dict, tolerance: float | None) -> str:

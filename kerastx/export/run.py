@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kerastx import __version__
-from kerastx.errors import ExportError, KerastxError
+from kerastx.errors import ExportError
 from kerastx.export.savedmodel import next_version, write_version
 from kerastx.serving.base import Unsupported
 
@@ -53,14 +53,13 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, name: str 
         export.path        # runs/mrpc/export/mrpc/1
         export.signatures  # ['predict_ids', 'predict_text']
     """
-    from kerastx.config import parse_yaml
-    from kerastx.recipes.registry import load_run
-    from kerastx.utf8 import read_utf8
+    from kerastx.config import parse_saved_config
+    from kerastx.recipes.registry import read_run
 
     run_dir = Path(run_dir)
-    recipe, config = load_run(run_dir)
-    saved = parse_yaml(read_utf8(run_dir / "config.yaml", KerastxError), str(run_dir / "config.yaml"), KerastxError)
+    recipe, saved = read_run(run_dir)
     check_exportable(run_dir, saved, recipe.config_class)
+    config = parse_saved_config(recipe.config_class, saved)
     if recipe.serving is None:
         raise ExportError(f"the {recipe.name} recipe declares no serving signatures")
     name = name or run_dir.resolve().name
@@ -69,9 +68,11 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, name: str 
     model_folder = Path(output) if output else run_dir / "export"
     version = version or next_version(model_folder / name)
     target = model_folder / name / str(version)
-    if target.exists():
+    if target.exists():  # before the model loads (written_in_place checks it again when writing)
         raise ExportError(f"{target} exists: TF Serving versions are never overwritten; leave --version out to "
                           "take the next one")
+
+    import transformers
 
     from kerastx.models.resolve import load_trained
     from kerastx.training.precision import global_precision
@@ -88,7 +89,7 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, name: str 
         if not hasattr(part, "function"):
             log(f"[export] {part.name}: not exported: {part.reason}")
     labels = dict(model.config.id2label) if recipe.model_class in LABELLED else None
-    versions = {"kerastx": __version__, "transformers": _installed("transformers")}
+    versions = {"kerastx": __version__, "transformers": transformers.__version__}
     export = write_version(model, tokenizer, parts, target, recipe.name, versions, labels, verify=verify)
     log(f"[export] SavedModel {export.path}: signatures {', '.join(export.signatures)}")
     for line in export.checks:
@@ -99,9 +100,3 @@ def export_run(run_dir: str | Path, output: str | Path | None = None, name: str 
         for line in convert_ids_signature(export, parts, model_folder / name, version, tflite=tflite, onnx=onnx):
             log(f"[export] {line}")
     return export
-
-
-def _installed(package: str) -> str:
-    from importlib.metadata import version
-
-    return version(package)

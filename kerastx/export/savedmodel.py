@@ -120,28 +120,41 @@ def _shape(shape) -> list:
     return [-1 if size is None else size for size in shape.as_list()]
 
 
+def written_in_place(target: Path, write):
+    """``write(folder)`` into a hidden folder beside ``target``, renamed to ``target`` once it returned: on any failure
+    nothing is left at ``target`` (nor the hidden folder). Returns what ``write`` returned."""
+    if target.exists():
+        raise ExportError(f"{target} exists: versions are never overwritten")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        written = write(staging)
+        staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return written
+
+
 def write_version(model, tokenizer, parts: list, target: Path, recipe_name: str, versions: dict,
                   labels: dict | None = None, verify: bool = True) -> Export:
-    """Save, describe and (with ``verify``) check the export in a hidden folder beside ``target``, then rename it to
-    ``target``; on any failure nothing is left at ``target``. ``labels`` (id -> name) go to ``labels.txt``."""
+    """Save, describe and (with ``verify``) check the export, put in place at ``target`` only once all of it
+    succeeded (:func:`written_in_place`). ``labels`` (id -> name) go to ``labels.txt``."""
     signatures = [part for part in parts if isinstance(part, Signature)]
     if not signatures:
         reasons = "; ".join(f"{part.name}: {part.reason}" for part in parts)
         raise ExportError(f"no signature can be exported for this model ({reasons})")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        save_signatures(model, parts, staging)
-        extra = staging / "assets.extra"
+
+    def write(folder: Path) -> tuple[dict, list[str]]:
+        save_signatures(model, parts, folder)
+        extra = folder / "assets.extra"
         tokenizer.save_pretrained(str(extra / "tokenizer"))
         if labels:
             (extra / "labels.txt").write_text("".join(f"{labels[i]}\n" for i in sorted(labels)), encoding="utf-8")
         description = describe(parts, recipe_name, versions)
         (extra / "serving.json").write_text(json.dumps(description, indent=2, ensure_ascii=False) + "\n",
                                              encoding="utf-8")
-        checks = check_in_fresh_process(staging, signatures) if verify else []
-        staging.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        return description, check_in_fresh_process(folder, signatures) if verify else []
+
+    description, checks = written_in_place(target, write)
     return Export(target, [s.name for s in signatures], description["unsupported"], checks)

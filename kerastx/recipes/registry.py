@@ -32,7 +32,15 @@ def load_run(run_dir: str | Path):
     """``(recipe, config)`` of a finished run directory, from its ``config.yaml``. Anything else (a folder
     without config.yaml, a config.yaml kerastx did not write, a run without its model) is a one-line
     KerastxError saying which, found without loading TensorFlow."""
-    from kerastx.config import SECTIONS, parse_saved_config, parse_yaml
+    from kerastx.config import parse_saved_config
+
+    recipe, saved = read_run(run_dir)
+    return recipe, parse_saved_config(recipe.config_class, saved)
+
+
+def read_run(run_dir: str | Path):
+    """``(recipe, saved config.yaml as a dict)`` of a finished run directory, checked as :func:`load_run` says."""
+    from kerastx.config import SECTIONS, parse_yaml
     from kerastx.utf8 import read_utf8
 
     folder = Path(run_dir)
@@ -54,8 +62,7 @@ def load_run(run_dir: str | Path):
     if not any((folder / name).is_file() for name in WEIGHTS_FILES):
         raise KerastxError(f"{run_dir}: no saved model ({WEIGHTS_FILES[0]}); the run did not finish, or its files "
                            "were moved: run the recipe again")
-    recipe = RECIPES[saved["recipe"]]
-    return recipe, parse_saved_config(recipe.config_class, saved)
+    return RECIPES[saved["recipe"]], saved
 
 
 def load_predictor(run_dir: str | Path):
