@@ -13,15 +13,17 @@ from kerastx.serving.ids import ID_MEANINGS
 def generate_signature(model, tokenizer, options, pad_token_id: int, left_padding: bool, examples: dict,
                        expected_ids: Callable, summary: str, strip: bool, outputs: dict) -> Signature:
     """``generate_ids``: ``examples`` (input_ids, attention_mask) and ``expected_ids(input_ids, attention_mask)`` ->
-    the ids the predictor generates for them; ``outputs`` describes the ids outputs. ``text`` joins them when the
+    the ids the predictor generates for them (for each row alone under beam search, as the signature searches);
+    ``outputs`` describes the ids outputs. ``text`` joins them when the
     tokenizer decodes in the graph (stripped of surrounding spaces with ``strip``, as the predictor does)."""
     import numpy as np
     import tensorflow as tf
 
     from kerastx.serving.detokenize import GraphDetokenizer, graph_detokenizer_problem
-    from kerastx.serving.generation import generate_function
+    from kerastx.serving.generation import as_served, generate_function
 
     generate = generate_function(model, options, pad_token_id, left_padding)
+    expected_ids = as_served(expected_ids, options)
     inputs = {name: np.asarray(examples[name], np.int32) for name in ("input_ids", "attention_mask")}
     padding = "left" if left_padding else "right"
     meanings = {"input_ids": ID_MEANINGS["input_ids"].replace("on the right", f"on the {padding}"),

@@ -9,15 +9,17 @@ transformers' TF ``generate`` was written for static shapes, and a serving funct
 forced first/last token processors read the batch size from the scores' static shape: the ones here do the same
 with tensor shapes (as :class:`~kerastx.generation.no_repeat_ngram.NoRepeatNGramProcessor` does for
 ``no_repeat_ngram_size``). Its beam search needs a static batch size in several places, so with ``num_beams > 1``
-each row is searched as a batch of one, in a loop inside the compiled function. Each row's search is independent of
-the others, so the ids are the predictor's batched ones (identical in the tests, on CPU; a batch of one could in
-principle round a near tie differently); 8 rows take about twice as long as the predictor's batch of 8.
+each row is searched as a batch of one, in a loop inside the compiled function: the ids the predictor generates for
+each row alone (:func:`as_served`). A batch of several rows multiplies matrices of other shapes, which round in
+other ways: where two beams are within rounding of each other, the predictor's batch of 8 can keep the other one
+(seen on one CPU for a 120-step model, not on another). 8 rows take about twice as long as the predictor's batch of 8.
 """
 
 from __future__ import annotations
 
 import copy
 
+import numpy as np
 import tensorflow as tf
 from transformers.generation.tf_logits_process import TFLogitsProcessor
 
@@ -82,6 +84,19 @@ def generate_function(model, options: GenerationOptions, pad_token_id: int, left
         return {"sequences": sequences}
 
     return serve
+
+
+def as_served(generate_padded, options: GenerationOptions):
+    """A predictor's ``generate_padded(input_ids, attention_mask)`` batched as :func:`generate_function` batches
+    it: the whole batch at once for greedy search, each row as a batch of one for beam search. What the served ids
+    are compared with, on the same shapes."""
+    def generate(input_ids, attention_mask):
+        if options.num_beams == 1:
+            return np.asarray(generate_padded(input_ids, attention_mask))
+        return np.concatenate([np.asarray(generate_padded(input_ids[row:row + 1], attention_mask[row:row + 1]))
+                               for row in range(len(input_ids))])
+
+    return generate
 
 
 def _move_padding(input_ids, attention_mask, pad_token_id: int, to_left: bool):
