@@ -119,6 +119,7 @@ def test_translation_export_generates_the_predictors_ids_with_beam_search(transl
     from transformers import TFAutoModelForSeq2SeqLM
 
     from kerastx.recipes.registry import load_predictor
+    from kerastx.serving.generation import as_served
     from recipe_harness import check_export
     from serving_helpers import run_in_fresh_process
 
@@ -129,8 +130,7 @@ def test_translation_export_generates_the_predictors_ids_with_beam_search(transl
     encoded = generator.tokenizer(SOURCES)["input_ids"]
     input_ids, attention_mask = generator.pad(encoded, bucket=16)
     input_ids, attention_mask = input_ids[:len(SOURCES)], attention_mask[:len(SOURCES)]
-    expected = np.concatenate([generator.generate_padded(input_ids[row:row + 1], attention_mask[row:row + 1])
-                               for row in range(len(SOURCES))])
+    expected = as_served(generator.generate_padded, generator.options)(input_ids, attention_mask)
     targets = generator.tokenizer(text_target=["J'ai faim.", "Tom est ici.", "Où est mon livre ?", "Fais attention."],
                                   padding=True, return_tensors="np")["input_ids"].astype(np.int32)
     served = run_in_fresh_process(version, "generate_ids", {"input_ids": input_ids, "attention_mask": attention_mask})
@@ -171,4 +171,3 @@ def test_export_converts_the_ids_signature_to_tflite_and_onnx_and_runs_them(clas
     assert np.max(np.abs(int8_tflite - logits)) > np.max(np.abs(float_tflite - logits))  # int8 weights: coarser
     assert (tmp_path / "out-tflite/1/model_int8.tflite").stat().st_size < \
         (tmp_path / "out-tflite/1/model.tflite").stat().st_size / 2
-

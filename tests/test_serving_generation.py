@@ -207,10 +207,9 @@ def test_translation_ids_after_reload_are_the_bucketed_generator_ids(translation
 def test_beam_search_ids_after_reload_are_the_bucketed_generator_ids(translation, translation_served):
     """Beam search survives the SavedModel too, each row searched as a batch of one (what it is compared with);
     its signature takes rows padded on the left."""
-    inputs = translation.beam_inputs
-    expected = np.concatenate([translation.beams.generate_padded(inputs["input_ids"][row:row + 1],
-                                                                 inputs["attention_mask"][row:row + 1])
-                               for row in range(len(inputs["input_ids"]))])
+    from kerastx.serving.generation import as_served
+
+    expected = as_served(translation.beams.generate_padded, translation.beams.options)(**translation.beam_inputs)
 
     np.testing.assert_array_equal(translation_served["generate_ids_beams"]["sequences"], expected)
     assert (expected[:, 1] == translation.tokenizer.convert_tokens_to_ids("▁Je")).all()  # the forced first token

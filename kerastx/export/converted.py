@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kerastx.errors import ExportError
-from kerastx.export.savedmodel import written_in_place
+from kerastx.export.savedmodel import staging_folder, written_in_place
 from kerastx.serving.base import Signature
 
 FLOAT_TOLERANCE = 1e-4  # float32 kernels of another runtime: a different order of sums, not a different model
@@ -50,7 +50,7 @@ def convert_ids_signature(export, parts: list, model_folder: Path, version: int,
 def _written_in_place(target: Path, write) -> list[str]:
     """:func:`~kerastx.export.savedmodel.written_in_place`, with the lines ``write`` returns naming ``target`` rather
     than the hidden folder the files were written in."""
-    staging = target.with_name(f".{target.name}.partial")
+    staging = staging_folder(target)
     return [line.replace(str(staging), str(target)) for line in written_in_place(target, write)]
 
 

@@ -120,13 +120,18 @@ def _shape(shape) -> list:
     return [-1 if size is None else size for size in shape.as_list()]
 
 
+def staging_folder(target: Path) -> Path:
+    """The hidden folder beside ``target`` that :func:`written_in_place` writes in."""
+    return target.with_name(f".{target.name}.partial")
+
+
 def written_in_place(target: Path, write):
     """``write(folder)`` into a hidden folder beside ``target``, renamed to ``target`` once it returned: on any failure
     nothing is left at ``target`` (nor the hidden folder). Returns what ``write`` returned."""
     if target.exists():
         raise ExportError(f"{target} exists: versions are never overwritten")
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.with_name(f".{target.name}.partial")
+    staging = staging_folder(target)
     shutil.rmtree(staging, ignore_errors=True)
     try:
         written = write(staging)

@@ -14,8 +14,8 @@ def generate_signature(model, tokenizer, options, pad_token_id: int, left_paddin
                        expected_ids: Callable, summary: str, strip: bool, outputs: dict) -> Signature:
     """``generate_ids``: ``examples`` (input_ids, attention_mask) and ``expected_ids(input_ids, attention_mask)`` ->
     the ids the predictor generates for them (for each row alone under beam search, as the signature searches);
-    ``outputs`` describes the ids outputs. ``text`` joins them when the
-    tokenizer decodes in the graph (stripped of surrounding spaces with ``strip``, as the predictor does)."""
+    ``outputs`` describes the ids outputs. ``text`` joins them when the tokenizer decodes in the graph (stripped of
+    surrounding spaces with ``strip``, as the predictor does)."""
     import numpy as np
     import tensorflow as tf
 
