@@ -1,5 +1,6 @@
-"""A run survives a kill: killed (SIGKILL) at a random moment, stopped by SIGTERM, or killed inside a checkpoint's
-write, the same command finishes it with the weights and metrics of a run never interrupted."""
+"""A run survives a kill: killed (SIGKILL) at a step or at a random moment, stopped by SIGTERM, or killed inside a
+checkpoint's write, the same command finishes it with the weights, optimizer step count, learning rates and
+metrics of a run never interrupted, also when epochs end after the restart."""
 
 import json
 import os
@@ -13,54 +14,63 @@ import h5py
 import numpy as np
 import pytest
 
-from tests_helpers import ANY_MACHINE, MRPC_COLUMNS, as_flags, one_line_error
+from tests_helpers import ANY_MACHINE, as_flags, mrpc_files, one_line_error
 
 ROOT = Path(__file__).resolve().parent.parent
-TOTAL_STEPS = 50  # 2 epochs of 25 batches of 8
+STEPS_PER_EPOCH, EPOCHS = 4, 3
+TOTAL_STEPS = STEPS_PER_EPOCH * EPOCHS
+# Checkpoints every 3 steps and at each epoch's end (4, 8): a run stopped at step 7 resumes from step 6 or 7, in the
+# middle of the second epoch, so that two epoch ends (and two fits) follow the restart; evaluations every 5 steps.
+EVERY = {"epochs": EPOCHS, "batch_size": 8, "checkpoint_every_steps": 3, "eval_every_steps": 5, **ANY_MACHINE}
 
 
 @pytest.fixture(scope="module")
-def options(shared_data, tmp_path_factory) -> dict:
-    """A scratch BERT on 200 real MRPC pairs, checkpointing every 4 steps and evaluating every 7, so that kills
-    land between checkpoints, between evaluations and across the epoch boundary. The tokenizer is given (a
-    scratch tokenizer trained in each process need not come out the same, and the reference must)."""
-    from tests_helpers import mrpc_files, tokenized_mrpc
+def recipes(shared_data, tmp_path_factory) -> dict:
+    """Per recipe: the options of a short real run (32 examples, 4 batches of 8 per epoch). Text classification
+    fine-tunes the packaged MiniLM on MRPC pairs (validation loss, accuracy, F1); translation trains a scratch
+    Marian on Tatoeba pairs and evaluates BLEU by XLA generation, with a tokenizer trained once here."""
+    from kerastx.models.scratch import train_tokenizer
 
-    mrpc_dir = shared_data("mrpc")
     folder = tmp_path_factory.mktemp("resume-data")
-    tokenizer, _, _ = tokenized_mrpc(mrpc_dir, 200, vocab_size=600)
+    pairs = (shared_data("en_fr/tatoeba") / "fra.txt").read_text(encoding="utf-8").splitlines(keepends=True)[
+        6000:6048]
+    (folder / "fra.txt").write_text("".join(pairs), encoding="utf-8")
+    tokenizer = train_tokenizer([p.split("\t")[i] for p in pairs for i in (0, 1)], "marian", "unigram", 200)
     tokenizer.save_pretrained(folder / "tokenizer")
-    return {**mrpc_files(mrpc_dir, folder, train_rows=200, dev_rows=60), "model": "scratch:bert-tiny",
-            "tokenizer": str(folder / "tokenizer"), "batch_size": 8, "max_length": 64, "learning_rate": 1e-3,
-            "weight_decay": 0.01,  # transformers' AdamWeightDecay, a legacy Keras optimizer
-            "epochs": 2, "checkpoint_every_steps": 4, "eval_every_steps": 7, **ANY_MACHINE}
+    return {
+        "text_classification": {**mrpc_files(shared_data("mrpc"), folder, train_rows=32, dev_rows=16),
+                                "model": "minilm", "max_length": 48, "learning_rate": 5e-5, "warmup_steps": 2,
+                                **EVERY},
+        "translation": {"train_file": folder / "fra.txt", "validation_split": 1 / 3, "model": "scratch:marian-tiny",
+                        "tokenizer": folder / "tokenizer", "max_length": 16, "max_target_length": 16,
+                        "learning_rate": 1e-3, "warmup_ratio": 0.25, "max_new_tokens": 8, **EVERY},
+    }
 
 
-def run(how: str, amount, options: dict, out: Path) -> subprocess.CompletedProcess:
-    """The text classification recipe in a new process, interrupted as tests/interrupted_run.py says."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+def run(recipe: str, how: str, amount, options: dict, out: Path, trace: Path) -> subprocess.CompletedProcess:
+    """The recipe in a new process, interrupted as tests/interrupted_run.py says, its steps traced into ``trace``."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2", "KERASTX_RECIPE": recipe,
+           "KERASTX_STEP_TRACE": str(trace)}
     argv = as_flags({**options, "output_dir": out})
     return subprocess.run([sys.executable, str(ROOT / "tests" / "interrupted_run.py"), how, str(amount), "--", *argv],
                           capture_output=True, text=True, env=env, timeout=600)
 
 
-def uninterrupted_run(options, folder: Path) -> Path:
-    out = folder / "run"
-    finished = run("none", 0, options, out)
-    assert finished.returncode == 0, finished.stderr[-2000:]
-    return out
-
-
 @pytest.fixture(scope="module")
-def reference(options, tmp_path_factory) -> Path:
-    return uninterrupted_run(options, tmp_path_factory.mktemp("reference"))
+def reference(recipes, tmp_path_factory):
+    """``reference(recipe, strategy)``: the run directory and step trace of an uninterrupted run, made once."""
+    made = {}
 
+    def uninterrupted(recipe: str, strategy: str = "one_device"):
+        if (recipe, strategy) not in made:
+            folder = tmp_path_factory.mktemp(f"reference-{recipe}-{strategy}")
+            finished = run(recipe, "none", 0, {**recipes[recipe], "strategy": strategy}, folder / "run",
+                           folder / "trace.jsonl")
+            assert finished.returncode == 0, finished.stderr[-2000:]
+            made[recipe, strategy] = folder / "run", folder / "trace.jsonl"
+        return made[recipe, strategy]
 
-@pytest.fixture(scope="module")
-def mirrored_reference(options, tmp_path_factory) -> Path:
-    """Under MirroredStrategy AdamWeightDecay's sums come out in another order than on one device: runs under it
-    equal each other bitwise, not the one-device run."""
-    return uninterrupted_run({**options, "strategy": "mirrored"}, tmp_path_factory.mktemp("mirrored-reference"))
+    return uninterrupted
 
 
 def weights(run_dir: Path) -> dict[str, np.ndarray]:
@@ -70,13 +80,24 @@ def weights(run_dir: Path) -> dict[str, np.ndarray]:
     return found
 
 
-def assert_same_run(resumed: Path, reference: Path) -> None:
-    """Bitwise the same weights, the same evaluations at the same steps, the same epoch losses (to float
-    rounding: a resumed epoch's mean is summed in two parts)."""
-    expected, got = weights(reference), weights(resumed)
+def steps_traced(trace: Path) -> dict[int, dict]:
+    """Each step's record; a step both the interrupted and the resumed process trained: the resumed one's."""
+    return {record["step"]: record for record in map(json.loads, trace.read_text().splitlines())}
+
+
+def assert_same_run(resumed: Path, trace: Path, reference: tuple[Path, Path]) -> None:
+    """At every step the optimizer's step count and learning rate of the uninterrupted run; then bitwise the same
+    weights, the same evaluations at the same steps, the same epoch losses (to float rounding: a resumed epoch's
+    mean is summed in two parts)."""
+    reference_dir, reference_trace = reference
+    expected_steps, got_steps = steps_traced(reference_trace), steps_traced(trace)
+    assert sorted(expected_steps) == list(range(1, TOTAL_STEPS + 1))
+    assert all(expected_steps[step]["iterations"] == step for step in expected_steps)
+    assert got_steps == expected_steps
+    expected, got = weights(reference_dir), weights(resumed)
     assert expected.keys() == got.keys()
     assert all(np.array_equal(expected[name], got[name]) for name in expected)
-    expected_metrics, got_metrics = (json.loads((d / "metrics.json").read_text()) for d in (reference, resumed))
+    expected_metrics, got_metrics = (json.loads((d / "metrics.json").read_text()) for d in (reference_dir, resumed))
     assert got_metrics["evaluations"] == expected_metrics["evaluations"]
     assert got_metrics["evaluations"][-1]["step"] == TOTAL_STEPS
     assert got_metrics["train_loss"] == pytest.approx(expected_metrics["train_loss"], rel=1e-6)
@@ -88,46 +109,53 @@ def resumed_step(finished: subprocess.CompletedProcess) -> int:
     return int(re.search(r"\[resume\] from the checkpoint of step (\d+)", finished.stdout).group(1))
 
 
-@pytest.mark.parametrize("seed, strategy", [(3, "one_device"), (7, "one_device"), (11, "mirrored")])
-def test_a_run_killed_at_a_random_moment_finishes_as_if_never_interrupted(options, request, tmp_path, seed,
+@pytest.mark.parametrize("recipe, strategy", [("text_classification", "mirrored"), ("translation", "one_device"),
+                                              ("translation", "mirrored")])
+def test_a_run_killed_in_its_second_epoch_finishes_as_if_never_interrupted(recipes, reference, tmp_path, recipe,
                                                                            strategy):
-    reference = request.getfixturevalue("mirrored_reference" if strategy == "mirrored" else "reference")
-    out = tmp_path / "run"
-    options = {**options, "strategy": strategy}
-    killed = run("kill", round(random.Random(seed).uniform(0.0, 1.5), 2), options, out)
+    options, out, trace = {**recipes[recipe], "strategy": strategy}, tmp_path / "run", tmp_path / "trace.jsonl"
+    killed = run(recipe, "kill-at-step", 7, options, out, trace)
     assert killed.returncode == -9  # SIGKILL: nothing of ours ran after it
     assert not out.exists()
-    step = resumed_step(run("none", 0, options, out))
-    assert 4 <= step < TOTAL_STEPS and step % 4 == 0 or step == 25  # every 4 steps, and the epoch's end
-    assert_same_run(out, reference)
+    assert resumed_step(run(recipe, "none", 0, options, out, trace)) == 6  # two epoch ends to go: 8 and 12
+    assert_same_run(out, trace, reference(recipe, strategy))
 
 
-def test_sigterm_checkpoints_and_exits_143_and_the_same_command_finishes(options, reference, tmp_path, capsys):
+def test_sigterm_checkpoints_and_exits_143_and_the_same_command_finishes(recipes, reference, tmp_path, capsys):
     from kerastx.recipes import text_classification
 
-    out = tmp_path / "run"
-    stopped = run("term", 0.6, options, out)
+    options, out, trace = recipes["text_classification"], tmp_path / "run", tmp_path / "trace.jsonl"
+    stopped = run("text_classification", "term-at-step", 6, options, out, trace)  # seen at the next step's end
     assert stopped.returncode == 143
     message = stopped.stderr.strip().splitlines()[-1]
-    step = int(re.search(r"stopped by SIGTERM at step (\d+): checkpoint saved in (\S+); run the same command again "
-                         r"to continue", message).group(1))
+    assert re.search(r"stopped by SIGTERM at step 7: checkpoint saved in (\S+); run the same command again to "
+                     r"continue", message), message
     staging = tmp_path / ".run.partial"
-    assert (staging / "checkpoints" / f"step-{step}.index").is_file() and not out.exists()
+    assert (staging / "checkpoints" / "step-7.index").is_file() and not out.exists()
 
-    error = one_line_error(text_classification.main, as_flags({**options, "output_dir": out, "learning_rate": 3e-3}),
+    error = one_line_error(text_classification.main, as_flags({**options, "output_dir": out, "learning_rate": 3e-5}),
                            capsys)
-    assert "has an interrupted run" in error and "learning_rate '0.003' (was '0.001')" in error and "--no-resume" in error
+    assert "has an interrupted run" in error and "learning_rate '3e-05' (was '5e-05')" in error and "--no-resume" in error
 
-    assert resumed_step(run("none", 0, options, out)) == step
-    assert_same_run(out, reference)
+    assert resumed_step(run("text_classification", "none", 0, options, out, trace)) == 7
+    assert_same_run(out, trace, reference("text_classification"))
 
 
-def test_a_kill_inside_a_checkpoint_write_leaves_the_previous_checkpoint_to_resume_from(options, reference, tmp_path):
-    out = tmp_path / "run"
-    killed = run("kill-in-save", 2, options, out)  # the second checkpoint's files are written, not yet recorded
+def test_a_run_killed_at_a_random_moment_finishes_as_if_never_interrupted(recipes, reference, tmp_path):
+    options, out, trace = recipes["text_classification"], tmp_path / "run", tmp_path / "trace.jsonl"
+    killed = run("text_classification", "kill", round(random.Random(3).uniform(0.0, 1.5), 2), options, out, trace)
+    assert killed.returncode == -9
+    step = resumed_step(run("text_classification", "none", 0, options, out, trace))
+    assert 3 <= step < TOTAL_STEPS and (step % 3 == 0 or step % STEPS_PER_EPOCH == 0)
+    assert_same_run(out, trace, reference("text_classification"))
+
+
+def test_a_kill_inside_a_checkpoint_write_leaves_the_previous_checkpoint_to_resume_from(recipes, reference, tmp_path):
+    options, out, trace = recipes["text_classification"], tmp_path / "run", tmp_path / "trace.jsonl"
+    killed = run("text_classification", "kill-in-save", 2, options, out, trace)  # step 4's files, not yet recorded
     assert killed.returncode == -9
     checkpoints = tmp_path / ".run.partial" / "checkpoints"
-    assert 'model_checkpoint_path: "step-4"' in (checkpoints / "checkpoint").read_text()
-    assert (checkpoints / "step-8.index").is_file()  # written, but not the latest
-    assert resumed_step(run("none", 0, options, out)) == 4
-    assert_same_run(out, reference)
+    assert 'model_checkpoint_path: "step-3"' in (checkpoints / "checkpoint").read_text()
+    assert (checkpoints / "step-4.index").is_file()  # written, but not the latest
+    assert resumed_step(run("text_classification", "none", 0, options, out, trace)) == 3
+    assert_same_run(out, trace, reference("text_classification"))

@@ -41,8 +41,10 @@ def build_tf_dataset(model, dataset, collator, batch_size: int, shuffle: bool, s
                                         drop_remainder=drop_remainder)
     lengths = _lengths(dataset)
     rng = np.random.default_rng(seed)
-    return _collated_dataset(model, dataset, lambda rows, number: collator(rows), batch_size if drop_remainder else None,
-                             lambda: length_grouped_batches(lengths, batch_size, shuffle, rng, drop_remainder))
+    batches = _collated_dataset(model, dataset, lambda rows, number: collator(rows),
+                                batch_size if drop_remainder else None,
+                                lambda: length_grouped_batches(lengths, batch_size, shuffle, rng, drop_remainder))
+    return with_batch_count(batches, batches_per_epoch(len(dataset), batch_size, drop_remainder))
 
 
 @dataclass
@@ -62,7 +64,8 @@ def build_train_dataset(model, dataset, collator, batch_size: int, seed: int, po
     seeded by ``(seed, epoch, batch)`` (a task's random masking).
 
     The caller moves ``position`` on at the end of each epoch (``epoch + 1``, ``batch = 0``), and sets it
-    before ``fit(initial_epoch=position.epoch)`` to resume in the middle of an epoch.
+    before ``fit(initial_epoch=position.epoch)`` to resume in the middle of an epoch. The dataset's length
+    depends on the position: state it for each ``fit`` (:class:`IndexedTraining` does).
 
     Example::
 
@@ -84,16 +87,33 @@ def build_train_dataset(model, dataset, collator, batch_size: int, seed: int, po
     return _collated_dataset(model, dataset, collate, batch_size if drop_remainder else None, remaining_batches)
 
 
+def batches_per_epoch(examples: int, batch_size: int, drop_remainder: bool = False) -> int:
+    """How many batches an epoch of ``examples`` has (:func:`epoch_batches` and :func:`length_grouped_batches`
+    make as many, whatever the order)."""
+    return examples // batch_size if drop_remainder else -(-examples // batch_size)
+
+
+def with_batch_count(dataset, count: int):
+    """``dataset`` with its number of batches stated. Keras must know it: a dataset of unknown length is read
+    until it runs out, and that extra call of the train step still advances a tf-keras optimizer's
+    ``iterations`` (and so its learning-rate schedule) by one at the end of each ``fit``'s first epoch."""
+    import tensorflow as tf
+
+    return dataset.apply(tf.data.experimental.assert_cardinality(count))
+
+
 class IndexedTraining:
     """Training data read by index from a ``datasets.Dataset`` (:func:`build_train_dataset`): one dataset for
-    every ``fit``, which reads the position at the start of each epoch."""
+    every ``fit``, which reads the position at the start of each epoch, with ``steps_per_epoch`` batches."""
 
-    def __init__(self, dataset):
+    def __init__(self, dataset, steps_per_epoch: int):
         self.dataset = dataset
+        self.steps_per_epoch = steps_per_epoch
 
     def for_fit(self, position: DataPosition, epochs: int):
-        """``(dataset, steps_per_epoch)`` for a ``fit`` over ``epochs`` epochs from ``position``."""
-        return self.dataset, None
+        """``(dataset, None)`` for a ``fit`` over ``epochs`` epochs from ``position``: the dataset's length is
+        the batches left in the first of them (all but a resumed epoch's first are whole)."""
+        return with_batch_count(self.dataset, self.steps_per_epoch - position.batch), None
 
 
 class ShardTraining:

@@ -21,7 +21,8 @@ from kerastx.callbacks.progress import ProgressLogger
 from kerastx.callbacks.tensorboard import StepTensorBoard
 from kerastx.config import config_to_dict
 from kerastx.data.features import FeatureCollator
-from kerastx.data.pipeline import IndexedTraining, ShardTraining, build_tf_dataset, build_train_dataset
+from kerastx.data.pipeline import (IndexedTraining, ShardTraining, batches_per_epoch, build_tf_dataset,
+                                   build_train_dataset)
 from kerastx.errors import CheckpointError, ConfigError, KerastxError, shortened
 from kerastx.evaluation.loss import WithValidationLoss
 from kerastx.models.resolve import load_model
@@ -132,7 +133,8 @@ def train_prepared_run(ready: PreparedRun) -> RunResult:
             with stop_signals_caught() as requests:
                 checkpointing = CheckpointCallback(
                     checkpoints, progress, steps_per_epoch, config.checkpoint_every_steps, requests,
-                    run_state=lambda: {"evaluations": metrics.history, "best_model": best.state()})
+                    run_state=lambda: {"evaluations": metrics.history, "best_model": best.state()},
+                    saved_step=resumed_from or None)
                 callbacks = _callbacks(config, metrics, best, run, total_steps, progress, checkpointing)
                 if uploader is not None:
                     callbacks.append(PushEachEpoch(uploader, run.path, ignored_when_pushing(config)))
@@ -201,8 +203,8 @@ def _training_data(ready: PreparedRun, model, collator, progress: Progress):
     dataset = build_train_dataset(model, data, collator, config.batch_size, config.seed, progress.position,
                                   config.group_by_length, config.static_shapes,
                                   ready.data.training_transform(ready.tokenizer))
-    steps = len(data) // config.batch_size if config.static_shapes else math.ceil(len(data) / config.batch_size)
-    return IndexedTraining(dataset), steps
+    training = IndexedTraining(dataset, batches_per_epoch(len(data), config.batch_size, config.static_shapes))
+    return training, training.steps_per_epoch
 
 
 def _fit(model, train, epochs: int, progress: Progress, callbacks: list) -> None:
