@@ -32,6 +32,9 @@ def test_a_nan_loss_stops_the_run_naming_the_step_and_keeps_the_last_good_checkp
                      r"--no-resume", error), error
     assert checkpoint_steps(tmp_path / ".run.partial") == [1] and not (tmp_path / "run").exists()
 
+    error = one_line_error(main, as_flags(exploding), capsys)  # the same command resumes, and names that checkpoint
+    assert "the training loss is nan at step 2; the last good checkpoint (step 1) is kept in" in error, error
+
     error = one_line_error(main, as_flags(options), capsys)  # a saner learning rate is another run...
     assert "learning_rate '0.001' (was '1e+30')" in error
     result = main(as_flags({**options, "resume": False}))  # ...which --no-resume starts
@@ -70,13 +73,19 @@ def test_a_checkpoint_that_cannot_be_written_stops_the_run_and_leaves_the_previo
 
     def second_save_fails(self, *args, **kwargs):
         if self._latest_checkpoint is not None:  # noqa: SLF001
-            raise tf.errors.ResourceExhaustedError(None, None, "No space left on device")
+            # what TensorFlow 2.21 raised on a full tmpfs: the OS's reason comes last, after a long temporary path
+            raise tf.errors.ResourceExhaustedError(None, None, (
+                "{{function_node __wrapped__SaveV2_dtypes_3_device_/job:localhost/replica:0/task:0/device:CPU:0}} "
+                f"{self._directory}/step-4_temp/part-00000-of-00001.data-00000-of-00001.tempstate4278673802560748246; "
+                "No space left on device [Op:SaveV2]"))
         return save(self, *args, **kwargs)
 
     monkeypatch.setattr(tf.train.CheckpointManager, "save", second_save_fails)
     error = one_line_error(main, as_flags({**options, "checkpoint_every_steps": 2}), capsys)
-    assert re.search(r"cannot write the checkpoint of step 4 in \S+: No space left on device", error), error
+    assert re.search(r"cannot write the checkpoint of step 4 in \S+/checkpoints: No space left on device$", error), error
+    checkpoints = tmp_path / ".run.partial" / "checkpoints"
     assert checkpoint_steps(tmp_path / ".run.partial") == [2]
+    assert sorted(f.name for f in checkpoints.glob("*progress*")) == ["step-2.progress.json"]  # none of step 4
 
 
 def test_a_second_run_on_an_output_being_written_is_refused(options, tmp_path, capsys):

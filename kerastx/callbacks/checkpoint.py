@@ -40,7 +40,8 @@ class CheckpointCallback(tf_keras.callbacks.Callback):
     epoch and when SIGUSR1 asks. ``run_state()`` gives what is saved beside ``progress`` (evaluations, best
     metric...). On SIGTERM or SIGINT (``requests``, a :class:`~kerastx.training.stop_signals.StopRequests`)
     it saves and raises :class:`~kerastx.errors.TrainingStopped`; on a NaN or infinite loss it raises
-    :class:`~kerastx.errors.NonFiniteLossError`, without saving.
+    :class:`~kerastx.errors.NonFiniteLossError`, without saving, naming the latest checkpoint (``saved_step``,
+    given by a resumed run).
 
     A request at the last step of an epoch (``steps_per_epoch``) waits for the epoch's end, so that a
     checkpoint is never taken between an epoch's last step and its evaluation.
@@ -50,7 +51,7 @@ class CheckpointCallback(tf_keras.callbacks.Callback):
     """
 
     def __init__(self, checkpoints, progress: Progress, steps_per_epoch: int, every_steps: int | None, requests,
-                 run_state=dict):
+                 run_state=dict, saved_step: int | None = None):
         super().__init__()
         self.checkpoints = checkpoints
         self.progress = progress
@@ -59,7 +60,7 @@ class CheckpointCallback(tf_keras.callbacks.Callback):
         self.requests = requests
         self.run_state = run_state
         self.where = str(checkpoints.directory)
-        self.saved_step: int | None = None
+        self.saved_step = saved_step  # the latest checkpoint's step (a resumed run's: the one it resumed from)
         self.save_seconds: list[float] = []
         self._restored_total = progress.epoch_loss_total  # of the batches before this process resumed the epoch
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from kerastx.errors import CheckpointError
@@ -82,13 +83,14 @@ class RunCheckpoints:
         step = progress["step"]
         if not all(bool(tf.reduce_all(tf.math.is_finite(w))) for w in self.model.trainable_weights):
             raise CheckpointError(f"the weights are not finite at step {step}; not checkpointed")
-        self.directory.mkdir(parents=True, exist_ok=True)
-        # the progress file first: the manager only points at step N once both exist
-        _write_atomically(self._progress_file(f"{self.directory}/step-{step}"), json.dumps(progress))
         try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            # the progress file first: the manager only points at step N once both exist
+            _write_atomically(self._progress_file(f"{self.directory}/step-{step}"), json.dumps(progress))
             path = self._manager.save(checkpoint_number=step)
         except (OSError, tf.errors.OpError) as err:
             self._remove_unfinished()
+            self._remove_unreferenced_progress()
             raise CheckpointError(f"cannot write the checkpoint of step {step} in {self.directory}: "
                                   f"{_reason(err)}") from None
         self._remove_unreferenced_progress()
@@ -122,7 +124,7 @@ class RunCheckpoints:
         """What a failed write left: TensorFlow's temporary files of the checkpoint being written."""
         import shutil
 
-        for leftover in self.directory.glob("*_temp*"):
+        for leftover in [*self.directory.glob("*_temp*"), *self.directory.glob("*.progress.json.tmp")]:
             shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
 
 
@@ -132,6 +134,15 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+# What the operating system says, found inside TensorFlow's longer messages
+# ("{{function_node __wrapped__SaveV2...}} <temporary file>; No space left on device [Op:SaveV2]").
+OS_REASONS = ("No space left on device", "Disk quota exceeded", "Read-only file system", "Permission denied")
+
+
 def _reason(err: Exception) -> str:
-    text = getattr(err, "message", None) or getattr(err, "strerror", None) or str(err)
-    return " ".join(str(text).split())[:200]
+    text = str(getattr(err, "message", None) or getattr(err, "strerror", None) or err)
+    known = next((reason for reason in OS_REASONS if reason.lower() in text.lower()), None)
+    if known:
+        return known
+    text = re.sub(r"\{\{function_node [^}]*\}\}|\[Op:\w+\]", "", text)
+    return " ".join(text.split())[:200]
