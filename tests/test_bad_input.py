@@ -149,6 +149,8 @@ RECIPE_CASES = [
          "dev.csv line 3: column 'label' has label 'boat', which the training data does not have"),
     case(TC, "a missing validation label", given("validation_file", "dev.csv", "text,label\na cow,animal\na ship,\n"),
          "dev.csv line 3: column 'label' has an empty label"),
+    case(TC, "label_names that are not the labels", setting(label_names=["car", "pet"]),
+         "label_names car, pet are not the labels of "),
     # --- the config file and options ------------------------------------------------------------------
     case(TC, "an unknown YAML key", given("config", "c.yaml", "epoch: 3\n"),
          "c.yaml: unknown option 'epoch' (did you mean 'epochs'?)"),

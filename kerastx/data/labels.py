@@ -40,12 +40,9 @@ class LabelMap:
     names: tuple[str, ...]
 
     @classmethod
-    def infer(cls, raw_values, names: list[str] | None = None) -> "LabelMap":
-        """Sorted distinct values of the training labels; ``names`` renames them in that order.
-
-        Integer labels 0..n-1 keep their ids, so ``label_names`` for MRPC's 0/1 read naturally.
-        """
-        return cls.named(tuple(sorted(set(raw_values), key=lambda v: (isinstance(v, str), v))), names)
+    def infer(cls, raw_values, names: list[str] | None = None, where: str = "the training labels") -> "LabelMap":
+        """Sorted distinct values of the training labels, named by ``names`` (:meth:`named`)."""
+        return cls.named(tuple(sorted(set(raw_values), key=lambda v: (isinstance(v, str), v))), names, where)
 
     @classmethod
     def from_training(cls, raw_values, source: Source, column: str, names: list[str] | None = None) -> "LabelMap":
@@ -60,17 +57,34 @@ class LabelMap:
         for row, value in enumerate(values):
             check_label(value, source.where(row), column)
         require_two_classes(set(values), source, column)
-        return cls.infer(values, names)
+        return cls.infer(values, names, f"the labels of {source.name} column '{column}'")
 
     @classmethod
-    def named(cls, values: tuple, names: list[str] | None = None) -> "LabelMap":
-        """The map of ``values`` in this order, named by ``names`` (default: the values as text)."""
+    def named(cls, values: tuple, names: list[str] | None = None, where: str = "the training labels") -> "LabelMap":
+        """The map of ``values`` in this order, named by ``names`` (default: the values as text).
+
+        Names that are the values themselves (as text) map by value, in their own order: ``["pos", "neg"]`` makes
+        pos id 0 whatever the sorted order. Other names rename integer values 0..n-1 in order (MRPC's 0/1 as
+        not_equivalent/equivalent); for any other values they are a ConfigError, since naming sorted values in
+        order would silently give a class the name of another. ``where`` says whose values these are, in errors.
+        """
         if names is None:
             return cls(values, tuple(str(v) for v in values))
+        listed = ", ".join(map(str, values))
         if len(names) != len(values):
-            raise ConfigError(f"label_names has {len(names)} names but the training labels have {len(values)} "
-                              f"distinct values ({', '.join(map(str, values))})")
-        return cls(values, tuple(names))
+            raise ConfigError(f"label_names has {len(names)} names but {where} have {len(values)} distinct values "
+                              f"({listed})")
+        repeated = next((name for i, name in enumerate(names) if name in names[:i]), None)
+        if repeated is not None:
+            raise ConfigError(f"label_names gives {repeated!r} twice; each class needs a name of its own")
+        by_text = {str(value): value for value in values}
+        if set(names) == set(by_text):
+            return cls(tuple(by_text[name] for name in names), tuple(names))
+        if values == tuple(range(len(values))):
+            return cls(values, tuple(names))
+        raise ConfigError(f"label_names {', '.join(names)} are not {where} ({listed}): list those labels, in the "
+                          f"order of the ids you want (--label_names {' '.join(map(str, values))}); only integer "
+                          "labels 0..n-1 can be given other names")
 
     @property
     def id2label(self) -> dict[int, str]:

@@ -18,7 +18,7 @@ class TextClassificationConfig(RunConfig):
     text_column: str = option("text", "Column of the text (the first sentence of a pair).", "data")
     text_pair_column: str | None = option(None, "Column of the second sentence, for sentence-pair tasks.", "data")
     label_column: str = option("label", "Column of the labels (names or integers).", "data")
-    label_names: list[str] | None = option(None, "Names for the sorted label values, e.g. not_equivalent equivalent.", "data")
+    label_names: list[str] | None = option(None, "The classes in the order of their ids: the label values themselves (e.g. pos neg), or new names for integer labels 0..n-1 (e.g. not_equivalent equivalent). Default: the sorted label values.", "data")
 
 
 def _ui_languages(config):
