@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from kerastx.data.files import Source
-from kerastx.errors import ConfigError, DataError, shortened
+from kerastx.errors import ConfigError, DataError, shortened, warn
 
 
 def check_label(value, where: str, column: str, what: str = "label") -> None:
@@ -30,6 +31,35 @@ def require_two_classes(distinct, source: Source, column: str, what: str = "labe
         raise DataError(f"{source.name}: column '{column}' has the single {what} {shortened(next(iter(distinct)))} "
                         f"in every training row; a model needs at least two to tell apart (is '{column}' the right "
                         "column?)")
+
+
+def stripped_labels(splits: dict[str, tuple[list, Source]], column: str) -> dict[str, list]:
+    """Each split's labels (``{split: (labels, source)}``) with the spaces around text labels removed, so that "pos "
+    and "pos" are one class; one warning line says how many were stripped and where the first one is."""
+    stripped, changed = {}, {}
+    for split, (values, _source) in splits.items():
+        stripped[split] = [value.strip() if isinstance(value, str) else value for value in values]
+        changed[split] = [row for row, (given, kept) in enumerate(zip(values, stripped[split]))
+                          if given != kept and kept]  # a blank label is an error of its own (check_label)
+    if any(changed.values()):
+        split, rows = next((split, rows) for split, rows in changed.items() if rows)
+        values, source = splits[split]
+        counts = ", ".join(f"{len(rows)} in {split}" for split, rows in changed.items() if rows)
+        warn(f"column '{column}': removed the spaces around {sum(map(len, changed.values()))} labels ({counts}; the "
+             f"first: {values[rows[0]]!r} on {source.where(rows[0])}), which would otherwise be classes of their own")
+    return stripped
+
+
+def warn_of_case_variants(values: list, source: Source, column: str) -> None:
+    """One warning line when text labels differ only by case (pos, Pos, POS), with the count of each spelling:
+    they stay different classes, as given, but are seldom meant to be."""
+    spellings = defaultdict(list)
+    for label, count in Counter(value for value in values if isinstance(value, str)).most_common():
+        spellings[label.casefold()].append(f"{label} ({count})")
+    variants = [", ".join(group) for group in spellings.values() if len(group) > 1]
+    if variants:
+        warn(f"{source.name}: column '{column}' has labels that differ only by case: {'; '.join(variants)}; they are "
+             "trained as different classes")
 
 
 @dataclass(frozen=True)

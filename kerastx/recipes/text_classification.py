@@ -44,19 +44,14 @@ class TextClassificationData(TaskData):
         return FeatureSpec.model_inputs(tokenizer, Feature("labels", length=None, label=True))
 
     def prepare(self, splits, tokenizer) -> PreparedData:
-        from kerastx.data.labels import LabelMap
-
         config = self.config
         splits.require_texts(self._text_columns())
-        labels = LabelMap.from_training(splits.train[config.label_column][:], splits.train_source, config.label_column,
-                                        config.label_names)
+        labels, ids = self._labels(splits)
         encoded = {}
-        for split, (dataset, source) in {"train": (splits.train, splits.train_source),
-                                         "validation": (splits.validation, splits.validation_source)}.items():
-            ids = labels.encode(dataset[config.label_column], source, config.label_column)
+        for split, dataset in (("train", splits.train), ("validation", splits.validation)):
             if "labels" in dataset.column_names:
                 dataset = dataset.remove_columns("labels")
-            encoded[split] = dataset.add_column("labels", ids)
+            encoded[split] = dataset.add_column("labels", ids[split])
         limited = type(splits)(encoded["train"], encoded["validation"], splits.train_source,
                                splits.validation_source, splits.description).limited(
             config.max_train_samples, config.max_eval_samples, config.seed)
@@ -72,18 +67,32 @@ class TextClassificationData(TaskData):
             tokenized[split] = dataset.map(tokenize, batched=True, desc=f"Tokenizing {split}").remove_columns(
                 [c for c in dataset.column_names if c not in keep])
         return PreparedData(
-            tokenized["train"], tokenized["validation"], evaluation=labels, samples=self._samples(splits, labels),
-            validation_size=len(tokenized["validation"]),
+            tokenized["train"], tokenized["validation"], evaluation=labels,
+            samples=self._samples(encoded["validation"], labels), validation_size=len(tokenized["validation"]),
             model_overrides={"num_labels": len(labels.names), "id2label": labels.id2label, "label2id": labels.label2id},
             card_details={"Labels": ", ".join(labels.names)})
 
-    def _samples(self, splits, labels):
+    def _labels(self, splits):
+        """The label map of the training labels and each split's label ids, read with the spaces around text
+        labels removed; labels that differ only by case are kept as given, with a warning."""
+        from kerastx.data.labels import LabelMap, stripped_labels, warn_of_case_variants
+
+        column = self.config.label_column
+        sides = {"train": (splits.train, splits.train_source),
+                 "validation": (splits.validation, splits.validation_source)}
+        values = stripped_labels({split: (data[column][:], source) for split, (data, source) in sides.items()}, column)
+        labels = LabelMap.from_training(values["train"], splits.train_source, column, self.config.label_names)
+        ids = {split: labels.encode(values[split], source, column) for split, (_, source) in sides.items()}
+        warn_of_case_variants(values["train"], splits.train_source, column)
+        return labels, ids
+
+    def _samples(self, validation, labels):
+        """A few (input, true label) pairs of ``validation``, the validation rows with their label ids."""
         config = self.config
-        names = dict(zip(labels.values, labels.names))
-        rows = splits.validation.shuffle(seed=config.seed).select(range(min(5, len(splits.validation))))
+        rows = validation.shuffle(seed=config.seed).select(range(min(5, len(validation))))
         texts = rows[config.text_column][:]
         inputs = list(zip(texts, rows[config.text_pair_column])) if config.text_pair_column else texts
-        return [(given, names[truth]) for given, truth in zip(inputs, rows[config.label_column])]
+        return [(given, labels.names[truth]) for given, truth in zip(inputs, rows["labels"])]
 
 
 def evaluator(config, prepared, validation_batches, predictor):
