@@ -142,6 +142,10 @@ RECIPE_CASES = [
          "n.csv line 4: column 'label' has no label"),
     case(TC, "a list as label", train("l.jsonl", '{"text": "a", "label": ["x", "y"]}\n{"text": "b", "label": ["x"]}\n'),
          "l.jsonl line 1: column 'label' has a list, \"['x', 'y']\", where one label belongs"),
+    case(TC, "a jsonl label column mixing 1 and \"1\"",
+         train("m.jsonl", '{"text": "a", "label": 1}\n{"text": "b", "label": 0}\n{"text": "c", "label": "1"}\n'),
+         'm.jsonl line 3: column \'label\' has the text "1" after numbers (1 first, on line 1): give every value of '
+         'a column one type'),
     case(TC, "a single class", train("s.csv", CLASSES_CSV.replace("vehicle", "animal")),
          "s.csv: column 'label' has the single label 'animal' in every training row"),
     case(TC, "a validation label training lacks",
