@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import difflib
 import math
+import re
 import sys
 import types
 import typing
@@ -27,6 +28,7 @@ from kerastx.strict_yaml import RepeatedKey, load_yaml
 from kerastx.utf8 import read_utf8
 
 SECTIONS = ("data", "model", "training", "evaluation", "output")
+WHOLE_NUMBER_TEXT = re.compile(r"[+-]?\d+(?:\.0*)?")  # what an integer option takes as text: 32, -1, 3.0
 
 
 def option(default, help: str, section: str, choices: tuple | None = None):
@@ -194,6 +196,8 @@ def _coerce(name: str, value, annotation, choices, where: str):
                 raise ValueError
         elif kind is int:
             if isinstance(value, str):
+                if not WHOLE_NUMBER_TEXT.fullmatch(value.strip()):
+                    raise ValueError  # '1e9' (YAML 1.1 reads 1e9 as text too): never a count meant as written
                 value = float(value)  # "3.0" (transformers' --num_train_epochs is a float) as YAML's 3.0
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError

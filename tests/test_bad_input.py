@@ -178,6 +178,20 @@ RECIPE_CASES = [
          "(given as 'model_name_or_path')"),
     case(TC, "batch_size 0", setting(batch_size=0), "batch_size must be a positive number, got 0"),
     case(TC, "a negative batch_size", setting(batch_size=-8), "batch_size must be a positive number, got -8"),
+    case(TC, "batch_size 1e9", setting(batch_size="1e9"), "command line: option 'batch_size' expects int, got '1e9'"),
+    case(TC, "batch_size 1e9 in YAML (text to YAML 1.1)", given("config", "c.yaml", "batch_size: 1e9\n"),
+         "c.yaml: option 'batch_size' expects int, got '1e9'"),
+    case(TC, "a batch larger than the training set, with static shapes", setting(batch_size=64, static_shapes=True),
+         "batch_size 64 is more than the 5 training examples, and static_shapes drops the last partial batch: an "
+         "epoch would have no step; use --batch_size 5 or less"),
+    case(TC, "warm-up as long as the run", setting(warmup_steps=3),
+         "warmup_steps 3 is not less than the run's 3 training steps (3 epochs of 1): the learning rate would never "
+         "decay; use fewer warm-up steps"),
+    case(TC, "max_length 1", setting(max_length=1), "max_length 1 leaves no room for text: the tokenizer adds 2 "
+         "special tokens to each text; use --max_length 3 or more"),
+    case(TC, "a max_length too short for a sentence pair", setting(text_pair_column="text", max_length=4),
+         "max_length 4 leaves no room for text: the tokenizer adds 3 special tokens to each pair of texts; use "
+         "--max_length 5 or more"),
     case(TC, "epochs 0", setting(epochs=0), "epochs must be a positive number, got 0"),
     case(TC, "max_length 0", setting(max_length=0), "max_length must be a positive number, got 0"),
     case(TC, "learning_rate 0", setting(learning_rate=0), "learning_rate must be a positive number, got 0.0"),
@@ -323,6 +337,15 @@ def test_a_predict_mistake_is_one_line_exit_2(argv, message, tmp_path, capsys):
 
     error = one_line_error(predict_main, argv(Folder(tmp_path)), capsys)
     assert message in error
+
+
+def test_a_batch_larger_than_the_training_set_is_one_warning_line_and_the_run_goes_on(capsys):
+    from kerastx.recipes.text_classification import TextClassificationConfig
+    from kerastx.training.run_size import check_run_length
+
+    check_run_length(TextClassificationConfig(batch_size=32, max_train_samples=5), train=list(range(5)))
+    assert capsys.readouterr().out == ("[warning] batch_size 32 is more than the 5 training examples after "
+                                       "max_train_samples 5: every step trains on all 5 of them, one step per epoch\n")
 
 
 def test_a_pair_classifier_needs_a_separator():

@@ -38,6 +38,9 @@ class TextClassificationData(TaskData):
         for column in self._text_columns():
             yield from (str(t) for t in splits.train[column])
 
+    def texts_per_example(self):
+        return len(self._text_columns())
+
     def feature_spec(self, tokenizer):
         from kerastx.data.features import Feature, FeatureSpec
 
