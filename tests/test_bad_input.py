@@ -339,13 +339,26 @@ def test_a_predict_mistake_is_one_line_exit_2(argv, message, tmp_path, capsys):
     assert message in error
 
 
-def test_a_batch_larger_than_the_training_set_is_one_warning_line_and_the_run_goes_on(capsys):
+def test_a_batch_larger_than_the_training_set_is_one_warning_line_not_an_error(capsys):
     from kerastx.recipes.text_classification import TextClassificationConfig
     from kerastx.training.run_size import check_run_length
 
     check_run_length(TextClassificationConfig(batch_size=32, max_train_samples=5), train=list(range(5)))
     assert capsys.readouterr().out == ("[warning] batch_size 32 is more than the 5 training examples after "
                                        "max_train_samples 5: every step trains on all 5 of them, one step per epoch\n")
+
+
+def test_validating_on_the_training_file_is_one_warning_line_not_an_error(tmp_path, capsys):
+    from kerastx.data.splits import load_splits
+    from kerastx.recipes.text_classification import TextClassificationConfig
+
+    train = Folder(tmp_path / "data").write("train.csv", CLASSES_CSV)
+    same = tmp_path / "data" / ".." / "data" / "train.csv"
+    splits = load_splits(TextClassificationConfig(train_file=str(train), validation_file=str(same)))
+    assert len(splits.train) == len(splits.validation) == 6
+    assert capsys.readouterr().out == (f"[warning] validation_file {same} is the training file: the validation scores "
+                                       "will say how well the model remembers its training data, not how it does on "
+                                       "new data\n")
 
 
 def test_a_pair_classifier_needs_a_separator():
