@@ -148,6 +148,9 @@ RECIPE_CASES = [
          'a column one type'),
     case(TC, "a single class", train("s.csv", CLASSES_CSV.replace("vehicle", "animal")),
          "s.csv: column 'label' has the single label 'animal' in every training row"),
+    case(TC, "max_train_samples 1 keeping one class", setting(max_train_samples=1),
+         "column 'label' has the single label 'vehicle' in the training rows that max_train_samples 1 keeps; a "
+         "model needs at least two to tell apart: raise max_train_samples or leave it out"),
     case(TC, "a validation label training lacks",
          given("validation_file", "dev.csv", "text,label\na cow,animal\na ship,boat\n"),
          "dev.csv line 3: column 'label' has label 'boat', which the training data does not have"),
@@ -216,6 +219,9 @@ RECIPE_CASES = [
     # --- token classification -------------------------------------------------------------------------
     case(NER, "a single tag", train("o.conll", "EU O\nrejects O\n\nPeter O\n"),
          "o.conll: column 'tags' has the single tag 'O' in every training row"),
+    case(NER, "max_train_samples 1 keeping one tag", lambda o, d: {
+        **o, "train_file": d.write("t.conll", CONLL + "\nThe O\nend O\n"), "max_train_samples": 1, "seed": 0},
+         "column 'tags' has the single tag 'O' in the training rows that max_train_samples 1 keeps"),
     case(NER, "a null tag", train("t.jsonl", '{"tokens": ["EU", "rejects"], "tags": ["B-ORG", null]}\n'),
          "t.jsonl line 1 word 2: column 'tags' has no tag"),
     case(NER, "a tag training lacks", given("validation_file", "v.conll", "Paris B-LOC\n"),

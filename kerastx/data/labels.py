@@ -25,12 +25,19 @@ def check_label(value, where: str, column: str, what: str = "label") -> None:
     raise DataError(f"{where}: column '{column}' {problem}")
 
 
-def require_two_classes(distinct, source: Source, column: str, what: str = "label") -> None:
-    """A model that tells classes apart needs at least two in its training data."""
-    if len(distinct) < 2:
-        raise DataError(f"{source.name}: column '{column}' has the single {what} {shortened(next(iter(distinct)))} "
-                        f"in every training row; a model needs at least two to tell apart (is '{column}' the right "
-                        "column?)")
+def require_two_classes(distinct, source: Source, column: str, what: str = "label",
+                        max_train_samples: int | None = None) -> None:
+    """A model that tells classes apart needs at least two in its training data; ``max_train_samples``: the
+    ``distinct`` classes are those of the rows that option keeps, and the message says so."""
+    if len(distinct) >= 2:
+        return
+    single = shortened(next(iter(distinct)))
+    if max_train_samples is not None:
+        raise DataError(f"{source.name}: column '{column}' has the single {what} {single} in the training rows that "
+                        f"max_train_samples {max_train_samples} keeps; a model needs at least two to tell apart: "
+                        "raise max_train_samples or leave it out")
+    raise DataError(f"{source.name}: column '{column}' has the single {what} {single} in every training row; a model "
+                    f"needs at least two to tell apart (is '{column}' the right column?)")
 
 
 def stripped_labels(splits: dict[str, tuple[list, Source]], column: str) -> dict[str, list]:

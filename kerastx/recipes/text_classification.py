@@ -47,6 +47,8 @@ class TextClassificationData(TaskData):
         return FeatureSpec.model_inputs(tokenizer, Feature("labels", length=None, label=True))
 
     def prepare(self, splits, tokenizer) -> PreparedData:
+        from kerastx.data.labels import require_two_classes
+
         config = self.config
         splits.require_texts(self._text_columns())
         labels, ids = self._labels(splits)
@@ -58,6 +60,9 @@ class TextClassificationData(TaskData):
         limited = type(splits)(encoded["train"], encoded["validation"], splits.train_source,
                                splits.validation_source, splits.description).limited(
             config.max_train_samples, config.max_eval_samples, config.seed)
+        if config.max_train_samples is not None:
+            require_two_classes({labels.names[i] for i in limited.train["labels"]}, splits.train_source,
+                                config.label_column, max_train_samples=config.max_train_samples)
 
         def tokenize(batch):
             pair = batch[config.text_pair_column] if config.text_pair_column else None
