@@ -65,8 +65,8 @@ def prepared(tmp_path, train: str, validation: str | None = None, **options):
     if validation is not None:
         files["validation_file"] = tmp_path / "dev.csv"
         files["validation_file"].write_text(validation, encoding="utf-8")
-    config = RECIPE.config_class(**files, model="scratch:bert-tiny", vocab_size=100, output_dir=str(tmp_path / "out"),
-                                 **ANY_MACHINE, **options)
+    config = RECIPE.config_class(**files, model="scratch:bert-tiny", vocab_size=100, batch_size=1,
+                                 output_dir=str(tmp_path / "out"), **ANY_MACHINE, **options)
     return prepare_run(RECIPE, config)
 
 
