@@ -49,11 +49,12 @@ def stripped_labels(splits: dict[str, tuple[list, Source]], column: str) -> dict
         changed[split] = [row for row, (given, kept) in enumerate(zip(values, stripped[split]))
                           if given != kept and kept]  # a blank label is an error of its own (check_label)
     if any(changed.values()):
-        split, rows = next((split, rows) for split, rows in changed.items() if rows)
-        values, source = splits[split]
+        first_split = next(split for split, rows in changed.items() if rows)
+        (values, source), first_row = splits[first_split], changed[first_split][0]
         counts = ", ".join(f"{len(rows)} in {split}" for split, rows in changed.items() if rows)
         warn(f"column '{column}': removed the spaces around {sum(map(len, changed.values()))} labels ({counts}; the "
-             f"first: {values[rows[0]]!r} on {source.where(rows[0])}), which would otherwise be classes of their own")
+             f"first: {values[first_row]!r} on {source.where(first_row)}), which would otherwise be classes of their "
+             "own")
     return stripped
 
 
