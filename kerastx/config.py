@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import difflib
 import math
+import re
 import sys
 import types
 import typing
@@ -23,9 +24,11 @@ import yaml
 
 from kerastx import transformers_flags
 from kerastx.errors import ConfigError
+from kerastx.strict_yaml import RepeatedKey, load_yaml
 from kerastx.utf8 import read_utf8
 
 SECTIONS = ("data", "model", "training", "evaluation", "output")
+WHOLE_NUMBER_TEXT = re.compile(r"[+-]?\d+(?:\.0*)?")  # what an integer option takes as text: 32, -1, 3.0
 
 
 def option(default, help: str, section: str, choices: tuple | None = None):
@@ -193,6 +196,8 @@ def _coerce(name: str, value, annotation, choices, where: str):
                 raise ValueError
         elif kind is int:
             if isinstance(value, str):
+                if not WHOLE_NUMBER_TEXT.fullmatch(value.strip()):
+                    raise ValueError  # '1e9' (YAML 1.1 reads 1e9 as text too): never a count meant as written
                 value = float(value)  # "3.0" (transformers' --num_train_epochs is a float) as YAML's 3.0
             if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                 raise ValueError
@@ -232,9 +237,17 @@ def _empty_option(name: str, where: str) -> ConfigError:
 
 
 def parse_yaml(text: str, name: str, error: type[Exception] = ConfigError):
-    """``yaml.safe_load(text)``; invalid YAML is ``error`` naming ``name`` (the file) and the line."""
+    """``yaml.safe_load(text)``, but invalid YAML and a key given twice in one mapping are ``error`` naming ``name``
+    (the file) and the line(s)."""
+    return _load_yaml(text, name, error)[0]
+
+
+def _load_yaml(text: str, name: str, error: type[Exception]):
+    """``(data, root node)`` of ``text`` (:func:`kerastx.strict_yaml.load_yaml`), its errors as ``error``."""
     try:
-        return yaml.safe_load(text)
+        return load_yaml(text)
+    except RepeatedKey as err:
+        raise error(f"{name}: {err}") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark else ""
@@ -243,35 +256,55 @@ def parse_yaml(text: str, name: str, error: type[Exception] = ConfigError):
 
 def read_yaml(path: str, config_class) -> dict:
     """Flatten a YAML config (top-level keys, or keys grouped under section names) into {name: value}; a
-    name is a field or an option of transformers' example scripts (resolved by :func:`parse_config`)."""
+    name is a field or an option of transformers' example scripts (resolved by :func:`parse_config`). A section
+    whose keys are all commented out (its value is null) is empty; an option given both at the top level and in
+    its section is an error naming both lines."""
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"config file not found: {path}")
-    raw = parse_yaml(read_utf8(file, ConfigError), path)
+    raw, root = _load_yaml(read_utf8(file, ConfigError), path, ConfigError)
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of option: value, got {type(raw).__name__}")
     fields = {f.name: f for f in config_fields(config_class)}
     example_flags = transformers_flags.flags_for(fields)
-    flat = {}
+    lines = _key_lines(root)
+    flat, given_at = {}, {}
+
+    def put(name, value, section: str | None):
+        where = f"in section '{section}'" if section else "at the top level"
+        where += f" (line {lines[(section, name)]})"
+        if name in flat:
+            raise ConfigError(f"{path}: option '{name}' is given {given_at[name]} and {where}; keep one")
+        flat[name], given_at[name] = value, where
+
     for key, value in raw.items():
-        if key in SECTIONS and isinstance(value, dict):
-            for sub_key, sub_value in value.items():
+        if key in SECTIONS and (value is None or isinstance(value, dict)):
+            for sub_key, sub_value in (value or {}).items():
                 field = fields.get(sub_key)
-                if field is None and sub_key in example_flags:
-                    flat[sub_key] = sub_value
-                    continue
-                if field is None:
+                if field is None and sub_key not in example_flags:
                     raise _unknown(sub_key, fields, path)
-                if field.metadata["section"] != key:
+                if field is not None and field.metadata["section"] != key:
                     raise ConfigError(f"{path}: option '{sub_key}' belongs in section '{field.metadata['section']}', not '{key}'")
-                flat[sub_key] = sub_value
+                put(sub_key, sub_value, key)
         elif key in fields or key in example_flags:
-            flat[key] = value
+            put(key, value, None)
         else:
             raise _unknown(str(key), fields, path)
     return flat
+
+
+def _key_lines(root) -> dict[tuple[str | None, str], int]:
+    """``{(None, key): line}`` of a YAML config's top-level keys and ``{(section, key): line}`` of the keys of its
+    mappings, read from the node tree (lines from 1)."""
+    lines = {}
+    for key_node, value_node in root.value:
+        lines[(None, key_node.value)] = key_node.start_mark.line + 1
+        if isinstance(value_node, yaml.MappingNode):
+            for sub_node, _ in value_node.value:
+                lines[(key_node.value, sub_node.value)] = sub_node.start_mark.line + 1
+    return lines
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -19,6 +19,11 @@ def shortened(value, width: int = 60) -> str:
     return repr(text if len(text) <= width else text[:width - 3] + "...")
 
 
+def warn(message: str) -> None:
+    """A problem the run goes on with: one line, ``[warning] ...``, among the run's ``[data]`` and ``[model]`` lines."""
+    print(f"[warning] {message}", flush=True)
+
+
 class ModelError(KerastxError):
     """A model name, path or configuration cannot be resolved into a TensorFlow model."""
 

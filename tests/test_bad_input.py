@@ -142,18 +142,32 @@ RECIPE_CASES = [
          "n.csv line 4: column 'label' has no label"),
     case(TC, "a list as label", train("l.jsonl", '{"text": "a", "label": ["x", "y"]}\n{"text": "b", "label": ["x"]}\n'),
          "l.jsonl line 1: column 'label' has a list, \"['x', 'y']\", where one label belongs"),
+    case(TC, "a jsonl label column mixing 1 and \"1\"",
+         train("m.jsonl", '{"text": "a", "label": 1}\n{"text": "b", "label": 0}\n{"text": "c", "label": "1"}\n'),
+         'm.jsonl line 3: column \'label\' has the text "1" after numbers (1 first, on line 1): give every value of '
+         'a column one type'),
     case(TC, "a single class", train("s.csv", CLASSES_CSV.replace("vehicle", "animal")),
          "s.csv: column 'label' has the single label 'animal' in every training row"),
+    case(TC, "max_train_samples 1 keeping one class", setting(max_train_samples=1),
+         "column 'label' has the single label 'vehicle' in the training rows that max_train_samples 1 keeps; a "
+         "model needs at least two to tell apart: raise max_train_samples or leave it out"),
     case(TC, "a validation label training lacks",
          given("validation_file", "dev.csv", "text,label\na cow,animal\na ship,boat\n"),
          "dev.csv line 3: column 'label' has label 'boat', which the training data does not have"),
     case(TC, "a missing validation label", given("validation_file", "dev.csv", "text,label\na cow,animal\na ship,\n"),
          "dev.csv line 3: column 'label' has an empty label"),
+    case(TC, "label_names that are not the labels", setting(label_names=["car", "pet"]),
+         "label_names car, pet are not the labels of "),
     # --- the config file and options ------------------------------------------------------------------
     case(TC, "an unknown YAML key", given("config", "c.yaml", "epoch: 3\n"),
          "c.yaml: unknown option 'epoch' (did you mean 'epochs'?)"),
     case(TC, "a key in the wrong section", given("config", "c.yaml", "data:\n  epochs: 3\n"),
          "c.yaml: option 'epochs' belongs in section 'training', not 'data'"),
+    case(TC, "a YAML key given twice", given("config", "c.yaml", "training:\n  epochs: 3\n  epochs: 4\n"),
+         "c.yaml: key 'epochs' is given twice (lines 2 and 3); keep one"),
+    case(TC, "a YAML option at the top level and in its section",
+         given("config", "c.yaml", "epochs: 3\ntraining:\n  learning_rate: 1.0e-4\n  epochs: 5\n"),
+         "c.yaml: option 'epochs' is given at the top level (line 1) and in section 'training' (line 4); keep one"),
     case(TC, "a Latin-1 YAML config", given("config", "c.yaml", b"epochs: 2\n# caf" + LATIN1_E + b"\n"),
          "c.yaml line 2: not UTF-8 text (byte 0xe9 at column 6, byte offset 15); save the file as UTF-8"),
     case(TC, "an empty --config", setting(config=""), "option 'config' is empty (an unset shell variable?)"),
@@ -167,6 +181,20 @@ RECIPE_CASES = [
          "(given as 'model_name_or_path')"),
     case(TC, "batch_size 0", setting(batch_size=0), "batch_size must be a positive number, got 0"),
     case(TC, "a negative batch_size", setting(batch_size=-8), "batch_size must be a positive number, got -8"),
+    case(TC, "batch_size 1e9", setting(batch_size="1e9"), "command line: option 'batch_size' expects int, got '1e9'"),
+    case(TC, "batch_size 1e9 in YAML (text to YAML 1.1)", given("config", "c.yaml", "batch_size: 1e9\n"),
+         "c.yaml: option 'batch_size' expects int, got '1e9'"),
+    case(TC, "a batch larger than the training set, with static shapes", setting(batch_size=64, static_shapes=True),
+         "batch_size 64 is more than the 5 training examples, and static_shapes drops the last partial batch: an "
+         "epoch would have no step; use --batch_size 5 or less"),
+    case(TC, "warm-up as long as the run", setting(warmup_steps=3),
+         "warmup_steps 3 is not less than the run's 3 training steps (3 epochs of 1): the learning rate would never "
+         "decay; use fewer warm-up steps"),
+    case(TC, "max_length 1", setting(max_length=1), "max_length 1 leaves no room for text: the tokenizer adds 2 "
+         "special tokens to each text; use --max_length 3 or more"),
+    case(TC, "a max_length too short for a sentence pair", setting(text_pair_column="text", max_length=4),
+         "max_length 4 leaves no room for text: the tokenizer adds 3 special tokens to each pair of texts; use "
+         "--max_length 5 or more"),
     case(TC, "epochs 0", setting(epochs=0), "epochs must be a positive number, got 0"),
     case(TC, "max_length 0", setting(max_length=0), "max_length must be a positive number, got 0"),
     case(TC, "learning_rate 0", setting(learning_rate=0), "learning_rate must be a positive number, got 0.0"),
@@ -191,6 +219,9 @@ RECIPE_CASES = [
     # --- token classification -------------------------------------------------------------------------
     case(NER, "a single tag", train("o.conll", "EU O\nrejects O\n\nPeter O\n"),
          "o.conll: column 'tags' has the single tag 'O' in every training row"),
+    case(NER, "max_train_samples 1 keeping one tag", lambda o, d: {
+        **o, "train_file": d.write("t.conll", CONLL + "\nThe O\nend O\n"), "max_train_samples": 1, "seed": 0},
+         "column 'tags' has the single tag 'O' in the training rows that max_train_samples 1 keeps"),
     case(NER, "a null tag", train("t.jsonl", '{"tokens": ["EU", "rejects"], "tags": ["B-ORG", null]}\n'),
          "t.jsonl line 1 word 2: column 'tags' has no tag"),
     case(NER, "a tag training lacks", given("validation_file", "v.conll", "Paris B-LOC\n"),
@@ -312,6 +343,28 @@ def test_a_predict_mistake_is_one_line_exit_2(argv, message, tmp_path, capsys):
 
     error = one_line_error(predict_main, argv(Folder(tmp_path)), capsys)
     assert message in error
+
+
+def test_a_batch_larger_than_the_training_set_is_one_warning_line_not_an_error(capsys):
+    from kerastx.recipes.text_classification import TextClassificationConfig
+    from kerastx.training.run_size import check_run_length
+
+    check_run_length(TextClassificationConfig(batch_size=32, max_train_samples=5), train=list(range(5)))
+    assert capsys.readouterr().out == ("[warning] batch_size 32 is more than the 5 training examples after "
+                                       "max_train_samples 5: every step trains on all 5 of them, one step per epoch\n")
+
+
+def test_validating_on_the_training_file_is_one_warning_line_not_an_error(tmp_path, capsys):
+    from kerastx.data.splits import load_splits
+    from kerastx.recipes.text_classification import TextClassificationConfig
+
+    train = Folder(tmp_path / "data").write("train.csv", CLASSES_CSV)
+    same = tmp_path / "data" / ".." / "data" / "train.csv"
+    splits = load_splits(TextClassificationConfig(train_file=str(train), validation_file=str(same)))
+    assert len(splits.train) == len(splits.validation) == 6
+    assert capsys.readouterr().out == (f"[warning] validation_file {same} is the training file: the validation scores "
+                                       "will say how well the model remembers its training data, not how it does on "
+                                       "new data\n")
 
 
 def test_a_pair_classifier_needs_a_separator():

@@ -26,6 +26,13 @@ def test_flags_override_yaml_which_overrides_defaults(tmp_path):
     assert config.seed == 42  # default
 
 
+def test_a_yaml_section_whose_keys_are_all_commented_out_is_empty(tmp_path):
+    config_file = tmp_path / "run.yaml"
+    config_file.write_text("training:\n  # epochs: 5\n  # batch_size: 8\ndata:\n  max_length: 64\n")
+    config = parse(["--config", str(config_file)])
+    assert (config.epochs, config.batch_size, config.max_length) == (3, 32, 64)
+
+
 def test_dashed_flags_and_lists():
     config = parse(["--learning-rate", "3e-5", "--label_names", "neg", "pos", "--group-by-length"])
     assert config.learning_rate == 3e-5

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,7 @@ def read_data_file(path: str | Path):
     """Read one local file into a ``datasets.Dataset``; returns ``(dataset, Source)``."""
     import datasets
     import pandas as pd
+    import pyarrow
 
     file = existing_file(path, f"a data file (use one of {', '.join(FORMATS)})")
     fmt = FORMATS.get(file.suffix.lower())
@@ -85,7 +87,11 @@ def read_data_file(path: str | Path):
     if len(frame) == 0:
         raise DataError(f"{path}: the file has no rows")
     frame.columns = [str(c).strip() for c in frame.columns]
-    return datasets.Dataset.from_pandas(frame, preserve_index=False), _source(file, lines)
+    source = _source(file, lines)
+    try:
+        return datasets.Dataset.from_pandas(frame, preserve_index=False), source
+    except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError) as err:  # a column of values of several types
+        raise DataError(_type_change(frame, source) or f"{path}: cannot read as {fmt}: {err}") from None
 
 
 def _read_table(file: Path, fmt: str):
@@ -198,6 +204,36 @@ def _read_json(file: Path):
     if not records:
         raise DataError(f"{file}: the file has no records")
     return pd.DataFrame.from_records(records), lines
+
+
+# How a JSON value's type reads in a message: (one, several).
+_JSON_TYPES = {bool: ("the boolean", "booleans"), int: ("the number", "numbers"), float: ("the number", "numbers"),
+               str: ("the text", "texts"), list: ("the list", "lists"), dict: ("the object", "objects")}
+
+
+def _type_change(frame, source: Source) -> str | None:
+    """The error for the first column whose values change type (1, then "1"), which a table column cannot hold:
+    it names the row where the type changes and the first row of the type before it. None if none does."""
+    def kind(value) -> tuple[str, str]:
+        return _JSON_TYPES.get(type(value), (type(value).__name__,) * 2)
+
+    def as_json(value) -> str:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        return text if len(text) <= 40 else text[:37] + "..."
+
+    for column in frame.columns:
+        first = None  # (row, value) of the column's first value
+        for row, value in enumerate(frame[column]):
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                continue  # a missing value fits any type
+            if first is None:
+                first = (row, value)
+            elif kind(value)[1] != kind(first[1])[1]:
+                first_at = source.where(first[0]).removeprefix(source.name).strip(" ()")
+                return (f"{source.where(row)}: column '{column}' has {kind(value)[0]} {as_json(value)} after "
+                        f"{kind(first[1])[1]} ({as_json(first[1])} first, on {first_at}): give every value of a "
+                        "column one type (quote all of them or none)")
+    return None
 
 
 def _json_problem(err: json.JSONDecodeError) -> str:

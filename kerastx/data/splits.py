@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from kerastx.data.files import Source, read_data_file
 from kerastx.data.hub_datasets import load_hub_dataset
-from kerastx.errors import DataError
+from kerastx.errors import DataError, warn
 
 VALIDATION_NAMES = ("validation", "valid", "dev", "test")
 
@@ -67,6 +68,9 @@ def load_splits(config, builtin: dict[str, Callable] | None = None, read_file: C
     if config.train_file:
         train, train_source = read_file(config.train_file)
         validation, validation_source = (read_file(config.validation_file) if config.validation_file else (None, None))
+        if config.validation_file and Path(config.validation_file).resolve() == Path(config.train_file).resolve():
+            warn(f"validation_file {config.validation_file} is the training file: the validation scores will say how "
+                 "well the model remembers its training data, not how it does on new data")
         description = config.train_file
     else:
         name = config.dataset or next(iter(builtin), None)

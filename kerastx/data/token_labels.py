@@ -32,7 +32,7 @@ class TagMap(LabelMap):
     """
 
     @classmethod
-    def infer(cls, tag_lists, names: list[str] | None = None) -> "TagMap":
+    def infer(cls, tag_lists, names: list[str] | None = None, where: str = "the training labels") -> "TagMap":
         """The distinct training tags, sorted with "O" first; ``names`` renames them in that order.
 
         Integer tags 0..n-1 (a hub dataset's ``ner_tags``) keep their ids, so the dataset's own tag
@@ -40,13 +40,13 @@ class TagMap(LabelMap):
         """
         found = {tag for tags in tag_lists for tag in tags}
         # "O" first: id 0 is then "no entity", which reads naturally in logits and confusion tables.
-        return cls.named(tuple(sorted(found, key=lambda t: (t != OUTSIDE, isinstance(t, str), t))), names)
+        return cls.named(tuple(sorted(found, key=lambda t: (t != OUTSIDE, isinstance(t, str), t))), names, where)
 
     @classmethod
     def from_training(cls, tag_lists, source: Source, column: str, names: list[str] | None = None) -> "TagMap":
         """:meth:`infer` from a training split's tags (each one checked already), refusing a single tag."""
         require_two_classes({tag for tags in tag_lists for tag in tags}, source, column, "tag")
-        return cls.infer(tag_lists, names)
+        return cls.infer(tag_lists, names, f"the tags of {source.name} column '{column}'")
 
     def __len__(self) -> int:
         return len(self.names)

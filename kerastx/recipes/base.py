@@ -69,6 +69,11 @@ class TaskData:
         """Texts to train a scratch tokenizer on."""
         raise NotImplementedError
 
+    def texts_per_example(self) -> int:
+        """How many texts the tokenizer joins into one example (2: a sentence pair, a question and its context),
+        which sets the special tokens it adds and so the shortest max_length."""
+        return 1
+
     def prepare(self, splits, tokenizer) -> PreparedData:
         """Check the raw splits (texts, labels) and tokenize them."""
         raise NotImplementedError

@@ -55,6 +55,9 @@ class QuestionAnsweringData(TaskData):
         yield from splits.train.unique("context")  # each paragraph once, though several questions share it
         yield from splits.train["question"]
 
+    def texts_per_example(self):
+        return 2  # the question and a window of its context
+
     def feature_spec(self, tokenizer):
         from kerastx.data.features import Feature, FeatureSpec
 

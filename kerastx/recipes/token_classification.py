@@ -48,6 +48,7 @@ class TokenClassificationData(TaskData):
     def prepare(self, splits, tokenizer) -> PreparedData:
         import datasets
 
+        from kerastx.data.labels import require_two_classes
         from kerastx.data.splits import limit
         from kerastx.data.token_labels import TagMap, tokenize_and_align
 
@@ -61,6 +62,9 @@ class TokenClassificationData(TaskData):
         for split, most in (("train", config.max_train_samples), ("validation", config.max_eval_samples)):
             rows = limit(datasets.Dataset.from_dict({"words": sentences[split][0], "tag_ids": ids[split]}), most,
                          config.seed)
+            if split == "train" and most is not None:
+                require_two_classes({tags.names[i] for row in rows["tag_ids"] for i in row}, splits.train_source,
+                                    config.tags_column, "tag", max_train_samples=most)
             every_piece = config.label_all_tokens and split == "train"  # evaluation scores each word once
             features[split] = rows.map(
                 lambda batch: tokenize_and_align(tokenizer, batch["words"], batch["tag_ids"], config.max_length,

@@ -12,6 +12,7 @@ from kerastx.config import config_to_dict
 from kerastx.errors import ConfigError, shortened
 from kerastx.run_dir import RunDirectory
 from kerastx.training.precision import check_precision_fits
+from kerastx.training.run_size import check_max_length, check_run_length
 from kerastx.training.strategy import non_chief_task
 
 # Options that change how a run is driven or where its output goes, not what it computes: an interrupted
@@ -50,7 +51,9 @@ def prepare_run(recipe, config, started: float | None = None) -> PreparedRun:
     data = recipe.data(config)
     splits = load_task_splits(recipe, config, data)
     tokenizer = _resumed_tokenizer(run) if run.will_resume else _new_tokenizer(config, data, splits)
+    check_max_length(config.max_length, tokenizer, data.texts_per_example())
     prepared = data.prepare(splits, tokenizer)
+    check_run_length(config, prepared.train)
     print(f"[data] {len(prepared.train)} training and {prepared.validation_size} validation examples "
           f"from {splits.description} ({time.perf_counter() - started:.0f}s)", flush=True)
     for name, value in prepared.baselines.items():
