@@ -9,8 +9,7 @@ step at all, and that is an error.
 
 from __future__ import annotations
 
-import math
-
+from kerastx.data.pipeline import batches_per_epoch
 from kerastx.errors import ConfigError, warn
 from kerastx.training.optimizer import warmup_steps_for
 
@@ -31,7 +30,7 @@ def steps_per_epoch(train, batch_size: int, static_shapes: bool) -> int:
     with static shapes; otherwise the last partial batch too."""
     if hasattr(train, "steps_per_epoch"):
         return train.steps_per_epoch(batch_size)
-    return len(train) // batch_size if static_shapes else math.ceil(len(train) / batch_size)
+    return batches_per_epoch(len(train), batch_size, drop_remainder=static_shapes)
 
 
 def check_run_length(config, train) -> None:
