@@ -84,6 +84,16 @@ def opus_pair(d: Folder, prefix: str, english, french) -> Path:
     return d.path / prefix
 
 
+def squad_v2(d: Folder, name: str) -> Path:
+    """A SQuAD v2.0 file: one answered question and one marked ``is_impossible``, with no answers."""
+    context = "The grotto at Notre Dame is a replica of the one at Lourdes."
+    questions = [{"id": "a", "question": "What is the grotto a replica of?", "is_impossible": False,
+                  "answers": [{"text": "the one at Lourdes", "answer_start": 41}]},
+                 {"id": "b", "question": "Who built the grotto?", "is_impossible": True, "answers": []}]
+    return d.write(name, json.dumps({"version": "v2.0", "data": [{"title": "Grotto", "paragraphs": [
+        {"context": context, "qas": questions}]}]}))
+
+
 def case(recipe, what, edit, message):
     return pytest.param(recipe, edit, message, id=f"{recipe}: {what}")
 
@@ -206,6 +216,9 @@ RECIPE_CASES = [
          "a.jsonl question 0: answer 'the one at Lourdes' is not at character 3 of its context"),
     case(QA, "a truncated SQuAD file", train("s.json", '{"data": [{"title": "Notre", "paragraphs": [{"context": "Th'),
          "s.json line 1: invalid JSON: Unterminated string"),
+    case(QA, "a SQuAD v2.0 file without allow_unanswerable", lambda o, d: {**o, "train_file": squad_v2(d, "v2.json")},
+         "v2.json question b: the question has no answer (SQuAD v2.0's unanswerable questions); pass "
+         "--allow_unanswerable (allow_unanswerable: true in a YAML config) to train on them"),
     case(QA, "missing SQuAD columns", train("q.jsonl", '{"question": "Why?", "text": "Because."}\n'),
          "q.jsonl: no column 'context'"),
     case(QA, "max_length beyond MiniLM's positions", lambda o, d: pretrained(o, "minilm", max_length=1024),
