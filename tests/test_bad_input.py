@@ -94,6 +94,24 @@ def squad_v2(d: Folder, name: str) -> Path:
         {"context": context, "qas": questions}]}]}))
 
 
+def symlink_loop(d: Folder, name: str) -> Path:
+    """``name`` linking to a second link that links back to ``name``."""
+    first, second = d.path / name, d.path / f"{name}.link"
+    first.symlink_to(second.name)
+    second.symlink_to(first.name)
+    return first
+
+
+def link(d: Folder, name: str, target: str) -> Path:
+    (d.path / name).symlink_to(target)
+    return d.path / name
+
+
+def folder(d: Folder, name: str) -> Path:
+    (d.path / name).mkdir(parents=True)
+    return d.path / name
+
+
 def case(recipe, what, edit, message):
     return pytest.param(recipe, edit, message, id=f"{recipe}: {what}")
 
@@ -142,6 +160,10 @@ RECIPE_CASES = [
          "q.csv line 2: cannot read as csv: a quoted field starts here and is never closed"),
     case(TC, "a header naming a column twice", train("h.csv", "text,text\na,b\n"),
          "h.csv line 1: the header names column 'text' twice"),
+    case(TC, "a symbolic link loop", lambda o, d: {**o, "train_file": symlink_loop(d, "loop.csv")},
+         "loop.csv: a symbolic link loop (following its links leads back to them); give the file itself"),
+    case(TC, "a link to a file not there", lambda o, d: {**o, "train_file": link(d, "gone.csv", "moved/train.csv")},
+         "gone.csv: a symbolic link to 'moved/train.csv', which does not exist"),
     # --- labels ---------------------------------------------------------------------------------------
     case(TC, "a null label", train("n.jsonl", '{"text": "a", "label": 1}\n{"text": "b", "label": null}\n'
                                               '{"text": "c", "label": 0}\n'),
@@ -233,6 +255,10 @@ RECIPE_CASES = [
     case(MT, "a ManyThings file of another language", train("deu.txt", ENGLISH_FRENCH),
          "deu.txt: ManyThings' file of deu (de) and English pairs, but the run translates en -> fr; pass "
          "--source_lang en --target_lang de"),
+    case(MT, "a folder given as a ManyThings file", lambda o, d: {**o, "train_file": folder(d, "pairs.txt")},
+         "pairs.txt: a folder, not a tab-separated file of sentence pairs"),
+    case(MT, "a symbolic link loop", lambda o, d: {**o, "train_file": symlink_loop(d, "loop.txt")},
+         "loop.txt: a symbolic link loop"),
     case(MT, "a ManyThings line without a tab", train("fra.txt", "Go.\tVa !\nHi. Salut.\n"),
          "fra.txt line 2: expected 'en<TAB>fr' but found no tab"),
     case(MT, "the packaged BERT encoder", lambda o, d: pretrained(o, "minilm"),

@@ -9,8 +9,10 @@ is an error naming the line of its first bad byte.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,12 +57,25 @@ def existing_file(path: str | Path, kind: str) -> Path:
     (``kind`` completes "a folder, not ...", e.g. "a CoNLL file")."""
     file = Path(path)
     if not file.exists():
-        raise DataError(f"{path}: no such file")
+        raise DataError(f"{path}: {nothing_there(file)}")
     if file.is_dir():
         raise DataError(f"{path}: a folder, not {kind}")
     if file.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty")
     return file
+
+
+def nothing_there(path: Path) -> str:
+    """Why ``path``, which does not exist as far as ``Path.exists`` can tell, leads to no file: a symbolic link
+    loop, a symbolic link to something not there, or nothing at all (what completes "<path>: ...")."""
+    try:
+        path.stat()
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "a symbolic link loop (following its links leads back to them); give the file itself"
+    if path.is_symlink():
+        return f"a symbolic link to '{os.readlink(path)}', which does not exist"
+    return "no such file"
 
 
 def read_data_file(path: str | Path):
