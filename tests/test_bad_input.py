@@ -215,6 +215,10 @@ RECIPE_CASES = [
     case(TC, "max_length beyond MiniLM's 512 positions", lambda o, d: pretrained(o, "minilm", max_length=600),
          "max_length 600 is more than minilm can take: its position embeddings cover 512 tokens "
          "(max_position_embeddings in its config.json); use --max_length 512 or less"),
+    case(TC, "a model folder without a tokenizer", lambda o, d: pretrained(
+        o, str(local_model(d, "bert", {"model_type": "bert", "max_position_embeddings": 512}))),
+         "bert: the model folder has no tokenizer (looked for vocab.txt, tokenizer.json); give one with "
+         "--tokenizer <a tokenizer's folder or hub id>"),
     case(TC, "a unigram vocabulary smaller than the alphabet", setting(tokenizer_algorithm="unigram", vocab_size=10),
          "vocab_size 10 is too small for the unigram tokenizer: the training text has 18 distinct characters and "
          "each needs its own entry; use --vocab_size 18 or more"),
