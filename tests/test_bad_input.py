@@ -235,6 +235,11 @@ RECIPE_CASES = [
          "l.conll line 3: not UTF-8 text (byte 0xe9 at column 4"),
     case(NER, "a CoNLL line without its tag", train("s.conll", "EU B-ORG\nrejects\n"),
          "s.conll line 2: expected 2 space-separated columns as on line 1, got 1"),
+    case(NER, "a space inside a word of a tab-separated line", train("t.conll", "New York\tB-LOC\nis\tO\n"),
+         "t.conll line 1: 'New York' has a space in it, but the line's columns are separated by tabs"),
+    case(NER, "CoNLL in a .tsv file", train("c.tsv", CONLL.replace(" ", "\t")),
+         "c.tsv: looks like CoNLL (a word and its tag on each line: line 1 is 'EU\\tB-ORG'), not a table with a "
+         "header; name it .conll or .txt to read it as CoNLL"),
     case(NER, "a missing column", train("w.jsonl", '{"words": ["EU"], "tags": ["B-ORG"]}\n'),
          "w.jsonl: no column 'tokens'"),
     # --- question answering ---------------------------------------------------------------------------
