@@ -200,19 +200,34 @@ def _read_json(file: Path):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
+            record = json_record(line, file, number)
+        except DataError:
             if not records and _is_one_object(text):
                 raise DataError(f"{file}: one JSON object; expected an array of objects or JSON Lines (one object "
                                 "per line)") from None
-            raise DataError(f"{file} line {number}: invalid JSON: {_json_problem(err)}") from None
-        if not isinstance(record, dict):
-            raise DataError(f"{file} line {number}: expected a JSON object, got {type(record).__name__}")
+            raise
         records.append(record)
         lines.append(number)
     if not records:
         raise DataError(f"{file}: the file has no records")
     return pd.DataFrame.from_records(records), lines
+
+
+def json_record(line: str, name: str | Path, number: int) -> dict:
+    """Line ``number`` of the JSON Lines file ``name``, as the object it holds; else a DataError naming the line.
+
+    Example::
+
+        json_record('{"text": "cut', "train.jsonl", 7)
+        # DataError: train.jsonl line 7: invalid JSON: Unterminated string starting at (column 10)
+    """
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise DataError(f"{name} line {number}: invalid JSON: {_json_problem(err)}") from None
+    if not isinstance(record, dict):
+        raise DataError(f"{name} line {number}: expected a JSON object, got {type(record).__name__}")
+    return record
 
 
 def _json_problem(err: json.JSONDecodeError) -> str:
