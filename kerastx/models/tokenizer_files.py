@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kerastx.errors import ModelError
 
+
 def check_tokenizer_files(directory: Path, name: str, given_as_tokenizer: bool) -> None:
     """A ModelError when ``directory`` has none of the files its tokenizer would load from (named by its
     ``tokenizer_config.json``'s tokenizer class, else by its ``config.json``'s model type); nothing is checked when
