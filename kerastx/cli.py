@@ -43,6 +43,20 @@ def run_cli(recipe, argv: list[str] | None = None):
         print(f"{prog}: interrupted; " + (f"the last checkpoint is kept in {ready.run.path}: run the same command "
                                           f"again to continue" if kept else "nothing was written"), file=sys.stderr)
         raise SystemExit(130)
+    except Exception:
+        failure = _stream_failure(ready)
+        if failure is None:
+            raise
+        print_error_and_exit(str(failure), prog)
+
+
+def _stream_failure(ready) -> KerastxError | None:
+    """The DataError that stopped a training stream while ``fit`` read it: raised inside ``tf.data``, it reaches
+    here as TensorFlow's own error (whose text is a traceback), so the stream keeps the original."""
+    from kerastx.data.streaming import StreamedBlocks
+
+    train = None if ready is None else ready.prepared.train
+    return train.failure if isinstance(train, StreamedBlocks) else None
 
 
 def export_finished_run(run_dir) -> None:

@@ -11,9 +11,11 @@ from pathlib import Path
 from kerastx.errors import DataError
 
 
-def utf8_text(data: bytes, name: str, error: type[Exception] = DataError) -> str:
+def utf8_text(data: bytes, name: str, error: type[Exception] = DataError, first_line: int = 1,
+              offset: int = 0) -> str:
     """``data`` decoded as UTF-8 (a leading BOM dropped); else ``error`` naming the line, column and byte offset
-    of the first byte that is not UTF-8 (``name`` says which file).
+    of the first byte that is not UTF-8 (``name`` says which file). ``data`` read from the middle of its file (a
+    stream read line by line) starts at line ``first_line`` and byte ``offset`` of it.
 
     Example::
 
@@ -25,12 +27,12 @@ def utf8_text(data: bytes, name: str, error: type[Exception] = DataError) -> str
         return body.decode("utf-8")
     except UnicodeDecodeError as err:
         bad = err.start  # in body, which is data without its BOM
-        line = body.count(b"\n", 0, bad) + 1
+        line = first_line + body.count(b"\n", 0, bad)
         column = len(body[body.rfind(b"\n", 0, bad) + 1:bad].decode("utf-8")) + 1  # what precedes it is valid
-        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Windows tools' "Unicode" text
+        if offset == 0 and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Windows' "Unicode" text
             raise error(f"{name}: UTF-16 text (its first two bytes say so), not UTF-8; save the file as UTF-8") from None
         raise error(f"{name} line {line}: not UTF-8 text (byte 0x{body[bad]:02x} at column {column}, byte offset "
-                    f"{bad + len(data) - len(body)}); save the file as UTF-8") from None
+                    f"{offset + bad + len(data) - len(body)}); save the file as UTF-8") from None
 
 
 def read_utf8(path: str | Path, error: type[Exception] = DataError) -> str:

@@ -84,6 +84,34 @@ def opus_pair(d: Folder, prefix: str, english, french) -> Path:
     return d.path / prefix
 
 
+def squad_v2(d: Folder, name: str) -> Path:
+    """A SQuAD v2.0 file: one answered question and one marked ``is_impossible``, with no answers."""
+    context = "The grotto at Notre Dame is a replica of the one at Lourdes."
+    questions = [{"id": "a", "question": "What is the grotto a replica of?", "is_impossible": False,
+                  "answers": [{"text": "the one at Lourdes", "answer_start": 41}]},
+                 {"id": "b", "question": "Who built the grotto?", "is_impossible": True, "answers": []}]
+    return d.write(name, json.dumps({"version": "v2.0", "data": [{"title": "Grotto", "paragraphs": [
+        {"context": context, "qas": questions}]}]}))
+
+
+def symlink_loop(d: Folder, name: str) -> Path:
+    """``name`` linking to a second link that links back to ``name``."""
+    first, second = d.path / name, d.path / f"{name}.link"
+    first.symlink_to(second.name)
+    second.symlink_to(first.name)
+    return first
+
+
+def link(d: Folder, name: str, target: str) -> Path:
+    (d.path / name).symlink_to(target)
+    return d.path / name
+
+
+def folder(d: Folder, name: str) -> Path:
+    (d.path / name).mkdir(parents=True)
+    return d.path / name
+
+
 def case(recipe, what, edit, message):
     return pytest.param(recipe, edit, message, id=f"{recipe}: {what}")
 
@@ -132,6 +160,10 @@ RECIPE_CASES = [
          "q.csv line 2: cannot read as csv: a quoted field starts here and is never closed"),
     case(TC, "a header naming a column twice", train("h.csv", "text,text\na,b\n"),
          "h.csv line 1: the header names column 'text' twice"),
+    case(TC, "a symbolic link loop", lambda o, d: {**o, "train_file": symlink_loop(d, "loop.csv")},
+         "loop.csv: a symbolic link loop (following its links leads back to them); give the file itself"),
+    case(TC, "a link to a file not there", lambda o, d: {**o, "train_file": link(d, "gone.csv", "moved/train.csv")},
+         "gone.csv: a symbolic link to 'moved/train.csv', which does not exist"),
     # --- labels ---------------------------------------------------------------------------------------
     case(TC, "a null label", train("n.jsonl", '{"text": "a", "label": 1}\n{"text": "b", "label": null}\n'
                                               '{"text": "c", "label": 0}\n'),
@@ -211,6 +243,10 @@ RECIPE_CASES = [
     case(TC, "max_length beyond MiniLM's 512 positions", lambda o, d: pretrained(o, "minilm", max_length=600),
          "max_length 600 is more than minilm can take: its position embeddings cover 512 tokens "
          "(max_position_embeddings in its config.json); use --max_length 512 or less"),
+    case(TC, "a model folder without a tokenizer", lambda o, d: pretrained(
+        o, str(local_model(d, "bert", {"model_type": "bert", "max_position_embeddings": 512}))),
+         "bert: the model folder has no tokenizer (looked for vocab.txt, tokenizer.json); give one with "
+         "--tokenizer <a tokenizer's folder or hub id>"),
     case(TC, "a unigram vocabulary smaller than the alphabet", setting(tokenizer_algorithm="unigram", vocab_size=10),
          "vocab_size 10 is too small for the unigram tokenizer: the training text has 18 distinct characters and "
          "each needs its own entry; use --vocab_size 18 or more"),
@@ -230,6 +266,11 @@ RECIPE_CASES = [
          "l.conll line 3: not UTF-8 text (byte 0xe9 at column 4"),
     case(NER, "a CoNLL line without its tag", train("s.conll", "EU B-ORG\nrejects\n"),
          "s.conll line 2: expected 2 space-separated columns as on line 1, got 1"),
+    case(NER, "a space inside a word of a tab-separated line", train("t.conll", "New York\tB-LOC\nis\tO\n"),
+         "t.conll line 1: 'New York' has a space in it, but the line's columns are separated by tabs"),
+    case(NER, "CoNLL in a .tsv file", train("c.tsv", CONLL.replace(" ", "\t")),
+         "c.tsv: looks like CoNLL (a word and its tag on each line: line 1 is 'EU\\tB-ORG'), not a table with a "
+         "header; name it .conll or .txt to read it as CoNLL"),
     case(NER, "a missing column", train("w.jsonl", '{"words": ["EU"], "tags": ["B-ORG"]}\n'),
          "w.jsonl: no column 'tokens'"),
     # --- question answering ---------------------------------------------------------------------------
@@ -237,6 +278,9 @@ RECIPE_CASES = [
          "a.jsonl question 0: answer 'the one at Lourdes' is not at character 3 of its context"),
     case(QA, "a truncated SQuAD file", train("s.json", '{"data": [{"title": "Notre", "paragraphs": [{"context": "Th'),
          "s.json line 1: invalid JSON: Unterminated string"),
+    case(QA, "a SQuAD v2.0 file without allow_unanswerable", lambda o, d: {**o, "train_file": squad_v2(d, "v2.json")},
+         "v2.json question b: the question has no answer (SQuAD v2.0's unanswerable questions); pass "
+         "--allow_unanswerable (allow_unanswerable: true in a YAML config) to train on them"),
     case(QA, "missing SQuAD columns", train("q.jsonl", '{"question": "Why?", "text": "Because."}\n'),
          "q.jsonl: no column 'context'"),
     case(QA, "max_length beyond MiniLM's positions", lambda o, d: pretrained(o, "minilm", max_length=1024),
@@ -251,6 +295,10 @@ RECIPE_CASES = [
     case(MT, "a ManyThings file of another language", train("deu.txt", ENGLISH_FRENCH),
          "deu.txt: ManyThings' file of deu (de) and English pairs, but the run translates en -> fr; pass "
          "--source_lang en --target_lang de"),
+    case(MT, "a folder given as a ManyThings file", lambda o, d: {**o, "train_file": folder(d, "pairs.txt")},
+         "pairs.txt: a folder, not a tab-separated file of sentence pairs"),
+    case(MT, "a symbolic link loop", lambda o, d: {**o, "train_file": symlink_loop(d, "loop.txt")},
+         "loop.txt: a symbolic link loop"),
     case(MT, "a ManyThings line without a tab", train("fra.txt", "Go.\tVa !\nHi. Salut.\n"),
          "fra.txt line 2: expected 'en<TAB>fr' but found no tab"),
     case(MT, "the packaged BERT encoder", lambda o, d: pretrained(o, "minilm"),

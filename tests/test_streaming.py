@@ -5,6 +5,7 @@ trained on; bad options are one line."""
 
 import dataclasses
 import gzip
+import json
 import math
 import re
 
@@ -146,4 +147,20 @@ def test_bad_streaming_options_are_one_line(code_files, tmp_path, capsys):
          "--streaming reads it from the Hub, and the Hub is switched off here"),
         (lambda o, t: {**o, "train_file": write(t / "tiny.txt", "x = 1\ny = 2\n"), "validation_file": code_files[1]},
          "the streamed documents hold fewer than one block of max_length=64 tokens"),
+        (lambda o, t: {**o, "train_file": write(t / "cut.jsonl", '{"text": "x = 1"}\n{"text": "y = \n')},
+         "cut.jsonl line 2: invalid JSON: Unterminated string starting at (column 10)"),  # as read whole
     ])
+
+
+def test_a_malformed_line_met_while_training_is_one_line_naming_it(code_tokenizer, tmp_path, capsys):
+    """With a tokenizer of its own, a run reads the stream before training only up to its first block (the first 64
+    documents, tokenized at once): line 70 is read by TensorFlow, inside fit, and still named in one line."""
+    code_tokenizer.save_pretrained(tmp_path / "tokenizer")
+    lines = [json.dumps({"text": f"x{i} = {i}"}) for i in range(80)]
+    lines[69] = '{"text": "x69 = '
+    options = {"model": "scratch:gpt2-tiny", "tokenizer": tmp_path / "tokenizer", "streaming": True, "max_steps": 50,
+               "train_file": write(tmp_path / "code.jsonl", "\n".join(lines) + "\n"), "batch_size": 2,
+               "validation_file": write(tmp_path / "validation.txt", "y = 1\n" * 40), "max_length": 16,
+               "max_new_tokens": 4, "evaluate_before_training": False, **ANY_MACHINE}
+    check_bad_inputs(causal_lm.main, options, tmp_path, capsys, [
+        (lambda o, t: o, "code.jsonl line 70: invalid JSON: Unterminated string starting at (column 10)")])

@@ -20,6 +20,7 @@ from kerastx.utf8 import read_utf8
 CONLL_SUFFIXES = (".txt", ".conll", ".train", ".testa", ".testb")
 DOCSTART = "-DOCSTART-"
 _COLUMN_GAP = re.compile(r"[ \t]+")
+_TAG = re.compile(r"O|[BIESLU]-\S+")  # an IOB/BIOES tag: what ends a CoNLL NER line, never a table's header
 
 
 def is_conll_file(path: str | Path) -> bool:
@@ -34,6 +35,29 @@ def is_conll_file(path: str | Path) -> bool:
         read = read_conll if is_conll_file("data/train.txt") else read_data_file
     """
     return Path(path).suffix.lower() in CONLL_SUFFIXES
+
+
+def check_table_is_not_conll(path: str | Path) -> None:
+    """A DataError when the csv or tsv file ``path`` holds CoNLL lines (its first line a word and its tag, or
+    ``-DOCSTART-``) instead of a header of column names: read as a table, its first token would become a column
+    name ("no column 'tokens' (columns: EU, B-ORG)").
+
+    Example::
+
+        check_table_is_not_conll("train.tsv")
+        # DataError: train.tsv: looks like CoNLL (a word and its tag on each line: line 1 is 'EU\\tB-ORG'), ...
+    """
+    file = Path(path)
+    if file.suffix.lower() not in (".csv", ".tsv") or not file.is_file():
+        return  # not a table of those, or not a file: the table reader says what is there instead
+    with file.open("rb") as handle:
+        head = handle.read(1 << 16).decode("utf-8-sig", errors="replace")
+    number, line = next(((n, line.strip(" \t\r")) for n, line in enumerate(head.split("\n"), start=1)
+                         if line.strip()), (0, ""))
+    columns = _COLUMN_GAP.split(line)
+    if columns[0] == DOCSTART or (len(columns) >= 2 and _TAG.fullmatch(columns[-1])):
+        raise DataError(f"{path}: looks like CoNLL (a word and its tag on each line: line {number} is "
+                        f"{shortened(line)}), not a table with a header; name it .conll or .txt to read it as CoNLL")
 
 
 def read_conll(path: str | Path, tag_column: int = -1):
@@ -60,7 +84,7 @@ def read_conll(path: str | Path, tag_column: int = -1):
     # that may sit inside a token, which would shift every line number after them.
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.strip(" \t\r")
-        columns = _COLUMN_GAP.split(line) if line else []
+        columns = _columns(line, path, number) if line else []
         if not columns or columns[0] == DOCSTART:
             if words:
                 tokens.append(words)
@@ -85,6 +109,18 @@ def read_conll(path: str | Path, tag_column: int = -1):
         raise DataError(f"{path}: no sentences (only blank and {DOCSTART} lines)")
     dataset = datasets.Dataset.from_dict({"tokens": tokens, "tags": tags})
     return dataset, LinesSource(str(path), lines=tuple(starts))
+
+
+def _columns(line: str, path, number: int) -> list[str]:
+    """The columns of a token line, separated by spaces or tabs. In a line separated by tabs, a column with a space
+    inside (a word "New York") is an error naming this line: split at the space, it would set the width of a
+    first line, and the next, correct line would be blamed for having a column fewer."""
+    if "\t" in line:
+        spaced = next((field.strip() for field in line.split("\t") if " " in field.strip()), None)
+        if spaced is not None:
+            raise DataError(f"{path} line {number}: {shortened(spaced)} has a space in it, but the line's columns are "
+                            "separated by tabs; a CoNLL word or tag holds no space (one word per line)")
+    return _COLUMN_GAP.split(line)
 
 
 def _read_text(path) -> str:

@@ -9,9 +9,11 @@ is an error naming the line of its first bad byte.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,12 +58,25 @@ def existing_file(path: str | Path, kind: str) -> Path:
     (``kind`` completes "a folder, not ...", e.g. "a CoNLL file")."""
     file = Path(path)
     if not file.exists():
-        raise DataError(f"{path}: no such file")
+        raise DataError(f"{path}: {nothing_there(file)}")
     if file.is_dir():
         raise DataError(f"{path}: a folder, not {kind}")
     if file.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty")
     return file
+
+
+def nothing_there(path: Path) -> str:
+    """Why ``path``, which does not exist as far as ``Path.exists`` can tell, leads to no file: a symbolic link
+    loop, a symbolic link to something not there, or nothing at all (what completes "<path>: ...")."""
+    try:
+        path.stat()
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "a symbolic link loop (following its links leads back to them); give the file itself"
+    if path.is_symlink():
+        return f"a symbolic link to '{os.readlink(path)}', which does not exist"
+    return "no such file"
 
 
 def read_data_file(path: str | Path):
@@ -191,14 +206,12 @@ def _read_json(file: Path):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
+            record = json_record(line, file, number)
+        except DataError:
             if not records and _is_one_object(text):
                 raise DataError(f"{file}: one JSON object; expected an array of objects or JSON Lines (one object "
                                 "per line)") from None
-            raise DataError(f"{file} line {number}: invalid JSON: {_json_problem(err)}") from None
-        if not isinstance(record, dict):
-            raise DataError(f"{file} line {number}: expected a JSON object, got {type(record).__name__}")
+            raise
         records.append(record)
         lines.append(number)
     if not records:
@@ -234,6 +247,23 @@ def _type_change(frame, source: Source) -> str | None:
                         f"{kind(first[1])[1]} ({as_json(first[1])} first, on {first_at}): give every value of a "
                         "column one type (quote all of them or none)")
     return None
+
+
+def json_record(line: str, name: str | Path, number: int) -> dict:
+    """Line ``number`` of the JSON Lines file ``name``, as the object it holds; else a DataError naming the line.
+
+    Example::
+
+        json_record('{"text": "cut', "train.jsonl", 7)
+        # DataError: train.jsonl line 7: invalid JSON: Unterminated string starting at (column 10)
+    """
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise DataError(f"{name} line {number}: invalid JSON: {_json_problem(err)}") from None
+    if not isinstance(record, dict):
+        raise DataError(f"{name} line {number}: expected a JSON object, got {type(record).__name__}")
+    return record
 
 
 def _json_problem(err: json.JSONDecodeError) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from kerastx.data.files import Source
+from kerastx.data.files import Source, existing_file
 from kerastx.errors import DataError
 from kerastx.utf8 import read_utf8
 
@@ -85,9 +85,7 @@ def read_tab_pairs(path: str | Path, source_lang: str, target_lang: str):
     afterwards rather than the arguments. Blank lines are skipped like pairs with an empty side.
     """
     _check_languages(source_lang, target_lang)
-    file = Path(path)
-    if not file.is_file():
-        raise DataError(f"{file}: no such file")
+    file = existing_file(path, "a tab-separated file of sentence pairs")
     numbered = []
     for number, line in enumerate(_read_lines(file), start=1):
         if not line.strip():

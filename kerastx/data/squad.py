@@ -145,8 +145,8 @@ def _check_row(context, question, answers, name: str, allow_unanswerable: bool) 
     if len(texts) != len(starts):
         raise DataError(f"{name}: {len(texts)} answer texts but {len(starts)} answer_start values")
     if not texts and not allow_unanswerable:
-        raise DataError(f"{name}: the question has no answer (unanswerable questions are only allowed "
-                        "for SQuAD v2-style data)")
+        raise DataError(f"{name}: the question has no answer (SQuAD v2.0's unanswerable questions); pass "
+                        "--allow_unanswerable (allow_unanswerable: true in a YAML config) to train on them")
     for text, start in zip(texts, starts):
         if not isinstance(text, str) or not text.strip():
             raise DataError(f"{name}: an answer text is blank")

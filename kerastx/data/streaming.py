@@ -26,24 +26,29 @@ Example::
 
 from __future__ import annotations
 
+import gzip
 import itertools
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 
-from kerastx.data.files import Source, existing_file
+from kerastx.data.files import Source, existing_file, json_record
+from kerastx.data.text_corpus import is_json_lines
 from kerastx.errors import ConfigError, DataError
+from kerastx.utf8 import utf8_text
 
 SHUFFLE_BUFFER = 10_000  # documents held in the shuffle buffer by default
 TOKENIZER_DOCUMENTS = 10_000  # a scratch model's tokenizer is trained on the stream's first documents, at most these
 VALIDATION_DOCUMENTS = 500  # validation documents read from a stream, without --max_eval_samples
 TOKENIZED_AT_ONCE = 64  # documents per tokenizer call: a fast tokenizer encodes a batch in parallel
 LABELS = "labels"
-# How a local file is streamed: datasets' own builders, which read it lazily (and decompress .gz); any other
-# file is plain text, one document per line or per paragraph, as the in-memory reader cuts it.
-STREAMED_FORMATS = {".jsonl": ("json", {}), ".json": ("json", {}), ".csv": ("csv", {}),
+# How a local file is streamed: JSON Lines by our own reader (a bad line named as the in-memory reader names it),
+# the others by datasets' own builders, which read them lazily (and decompress .gz); any other file is plain
+# text, one document per line or per paragraph, as the in-memory reader cuts it.
+STREAMED_FORMATS = {".json": ("json", {}), ".csv": ("csv", {}),
                     ".tsv": ("csv", {"sep": "\t"}), ".parquet": ("parquet", {})}
 
 
@@ -133,12 +138,44 @@ def _local_stream(path, document_split: str):
 
     file = existing_file(path, "a file to stream (--streaming reads one .jsonl, .csv, .tsv, .parquet or text file, "
                                "gzipped or not)")
+    if is_json_lines(file):
+        return datasets.IterableDataset.from_generator(json_lines_records, gen_kwargs={"path": str(file)})
     suffix = Path(file.name.lower().removesuffix(".gz")).suffix
     builder, options = STREAMED_FORMATS.get(suffix, ("text", {"sample_by": document_split}))
     try:
         return datasets.load_dataset(builder, data_files=str(file), split="train", streaming=True, **options)
     except Exception as err:  # datasets raises many types for a file it cannot read
         raise DataError(f"{file}: cannot stream it as {builder}: {' '.join(str(err).split())[:200]}") from None
+
+
+def json_lines_records(path: str) -> Iterator[dict]:
+    """The records of a JSON Lines file (gzipped or not), read a line at a time; a line that is not UTF-8 or not
+    a JSON object is a DataError naming it, as when the file is read whole. Every record has the first one's
+    fields (None where it lacks one), as a table's rows do.
+
+    Example::
+
+        next(json_lines_records("code.jsonl.gz"))  # {'repo_name': ..., 'path': ..., 'content': ...}
+    """
+    fields = None
+    for number, line in _text_lines(Path(path)):
+        if line.strip():
+            record = json_record(line, path, number)
+            fields = list(record) if fields is None else fields
+            yield {field: record.get(field) for field in fields}
+
+
+def _text_lines(file: Path) -> Iterator[tuple[int, str]]:
+    """``(number, text)`` of each line of a UTF-8 file (its ``\\n`` dropped), decompressed as it is read when its
+    name ends in ``.gz``."""
+    offset = 0
+    try:
+        with (gzip.open if file.name.lower().endswith(".gz") else open)(file, "rb") as handle:
+            for number, data in enumerate(handle, start=1):
+                yield number, utf8_text(data, str(file), first_line=number, offset=offset).removesuffix("\n")
+                offset += len(data)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as err:  # not gzip, cut short, or corrupt
+        raise DataError(f"{file}: cannot decompress as gzip: {err}") from None
 
 
 def _hub_streams(config) -> tuple[dict, str]:
@@ -197,6 +234,7 @@ class StreamedBlocks:
                  block_length: int, columns: Callable[[np.ndarray], dict], planned: int):
         self.documents, self.document_ids, self.block_length = documents, document_ids, block_length
         self.columns, self.planned = columns, planned
+        self.failure: DataError | None = None  # what stopped :meth:`endless`; only this object sets it
 
     def __len__(self) -> int:
         return self.planned
@@ -216,14 +254,22 @@ class StreamedBlocks:
             pending = pending[full:]
 
     def endless(self) -> Iterator[np.ndarray]:
-        """The blocks of pass 0, then of pass 1, ... for as long as they are read."""
-        for stream_pass in itertools.count():
-            found = False
-            for block in self.blocks(stream_pass):
-                found = True
-                yield block
-            if not found:
-                raise DataError(self._too_short())
+        """The blocks of pass 0, then of pass 1, ... for as long as they are read.
+
+        Training reads them inside ``tf.data``, where a DataError (a malformed line far into the stream) reaches
+        ``fit`` only as TensorFlow's own error, a traceback for text: it is kept in ``failure`` first, for the
+        entry point to print as the one line it is."""
+        try:
+            for stream_pass in itertools.count():
+                found = False
+                for block in self.blocks(stream_pass):
+                    found = True
+                    yield block
+                if not found:
+                    raise DataError(self._too_short())
+        except DataError as err:
+            self.failure = err
+            raise
 
     def check_first_block(self) -> None:
         """Reads the stream, in its order (no shuffle buffer to fill), up to its first full block: a stream shorter

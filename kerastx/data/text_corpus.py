@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import fnmatch
 import gzip
-import json
 import os
 import re
 import reprlib
@@ -23,7 +22,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from kerastx.data.files import FORMATS, Source, existing_file, read_data_file
+from kerastx.data.files import FORMATS, Source, existing_file, json_record, read_data_file
 from kerastx.errors import ConfigError, DataError
 from kerastx.utf8 import read_utf8, utf8_text
 
@@ -170,7 +169,7 @@ def _file_documents(file: Path, text_column: str, document_split: str):
     name = file.name.lower()
     compressed = name.endswith(".gz")
     suffix = Path(name.removesuffix(".gz")).suffix
-    if suffix == ".jsonl" or (suffix == ".json" and compressed):
+    if is_json_lines(file):
         return _record_documents(_json_lines(file), text_column)
     if suffix in FORMATS:
         if compressed:
@@ -211,21 +210,21 @@ def _text(file: Path) -> str:
     return utf8_text(data, str(file))
 
 
+def is_json_lines(file: Path) -> bool:
+    """Whether a corpus file is JSON Lines, by its name: ``.jsonl``, gzipped or not, or ``.json.gz`` (how
+    codeparrot's compressed JSON Lines are named; a plain ``.json`` may be an array, read as a table)."""
+    name = file.name.lower()
+    return name.endswith((".jsonl", ".jsonl.gz", ".json.gz"))
+
+
 def _json_lines(file: Path):
     """``(place, record)`` for each JSON object of a JSON Lines file (compressed or not)."""
     text = _text(file)
     if text.lstrip().startswith("["):
         raise DataError(f"{file}: a JSON array; expected JSON Lines (one object per line)")
     for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise DataError(f"{file} line {number}: invalid JSON: {err.msg} (column {err.colno})") from None
-        if not isinstance(record, dict):
-            raise DataError(f"{file} line {number}: expected a JSON object, got {type(record).__name__}")
-        yield f"{file} line {number}", record
+        if line.strip():
+            yield f"{file} line {number}", json_record(line, file, number)
 
 
 def _record_documents(records, text_column: str):

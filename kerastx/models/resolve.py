@@ -10,6 +10,7 @@ from kerastx.hub import hub_offline_by_setting, hub_reachable, offline_reason
 from kerastx.models.minilm import HUB_ID as MINILM_HUB_ID, is_minilm_alias, minilm_directory
 from kerastx.models.pretrained import load_pretrained_tf
 from kerastx.models.scratch import ScratchSpec, train_tokenizer
+from kerastx.models.tokenizer_files import check_tokenizer_files
 
 CONFIG_PATTERNS = ["*.json", "*.txt", "*.model", "*.spm"]  # configs, tokenizer files, vocabularies
 OFFLINE_MODELS = "--model minilm (packaged), a local directory, or scratch:<architecture>-<size>"
@@ -184,6 +185,7 @@ def load_tokenizer(config, training_texts=None):
     source = config.tokenizer or config.model
     saved_tokenizer = Path(source).expanduser() / "tokenizer_config.json"  # a tokenizer's own folder has no config.json
     directory = saved_tokenizer.parent if saved_tokenizer.is_file() else model_directory(source)
+    check_tokenizer_files(directory, source, given_as_tokenizer=config.tokenizer is not None)
     try:
         return AutoTokenizer.from_pretrained(str(directory))
     except Exception as err:

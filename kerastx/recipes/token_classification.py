@@ -29,10 +29,13 @@ class TokenClassificationConfig(RunConfig):
 
 class TokenClassificationData(TaskData):
     def read_file(self, path):
-        from kerastx.data.conll import is_conll_file, read_conll
+        from kerastx.data.conll import check_table_is_not_conll, is_conll_file, read_conll
         from kerastx.data.files import read_data_file
 
-        return read_conll(path, self.config.conll_tag_column) if is_conll_file(path) else read_data_file(path)
+        if is_conll_file(path):
+            return read_conll(path, self.config.conll_tag_column)
+        check_table_is_not_conll(path)
+        return read_data_file(path)
 
     def required_columns(self):
         return [self.config.tokens_column, self.config.tags_column]
