@@ -22,8 +22,8 @@ TOTAL_STEPS = 50  # 2 epochs of 25 batches of 8
 @pytest.fixture(scope="module")
 def options(shared_data, tmp_path_factory) -> dict:
     """A scratch BERT on 200 real MRPC pairs, checkpointing every 4 steps and evaluating every 7, so that kills
-    land between checkpoints, between evaluations and across the epoch boundary. The tokenizer is given (a
-    scratch tokenizer trained in each process need not come out the same, and the reference must)."""
+    land between checkpoints, between evaluations and across the epoch boundary. The tokenizer is trained once
+    here and given, so that no process spends time training one (each would train the same one)."""
     from tests_helpers import mrpc_files, tokenized_mrpc
 
     mrpc_dir = shared_data("mrpc")
