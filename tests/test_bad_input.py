@@ -249,7 +249,7 @@ RECIPE_CASES = [
          "--tokenizer <a tokenizer's folder or hub id>"),
     case(TC, "a unigram vocabulary smaller than the alphabet", setting(tokenizer_algorithm="unigram", vocab_size=10),
          "vocab_size 10 is too small for the unigram tokenizer: the training text has 18 distinct characters and "
-         "each needs its own entry; use --vocab_size 18 or more"),
+         "each needs its own entry beside the 5 special tokens; use --vocab_size 24 or more"),
     case(TC, "an unknown metric_for_best", setting(early_stopping_patience=1, metric_for_best="val_bleu"),
          "metric_for_best 'val_bleu' is not a metric of text_classification (metrics: val_accuracy, val_f1, val_loss)"),
     # --- token classification -------------------------------------------------------------------------

@@ -3,17 +3,18 @@
 Spelled ``scratch:<architecture>-<size>`` on the command line, e.g. ``scratch:bert-tiny`` for an
 encoder, ``scratch:marian-mini`` for a translation model or ``scratch:gpt2-small`` for a causal language
 model. Each architecture declares its special tokens (in id order), how they frame a sequence, and how to
-build its transformers config.
+build its transformers config. The tokenizer (WordPiece, unigram or byte-level BPE) is trained on the
+training text, and the same text gives the same tokenizer in every process: two runs of one seeded
+command start from the same vocabulary (how: :mod:`kerastx.models.tokenizer_training`).
 """
 
 from __future__ import annotations
 
-import sys
-import unicodedata
 from dataclasses import dataclass
 from typing import Callable
 
 from kerastx.errors import ConfigError
+from kerastx.models import tokenizer_training
 
 # (layers, hidden size, attention heads); the feed-forward width is 4x hidden. Seq2seq models get
 # this many layers in the encoder and again in the decoder.
@@ -121,62 +122,24 @@ class ScratchSpec:
         return architecture.build_config(layers, hidden, heads, len(tokenizer), ids, max_length, overrides)
 
 
-def _noting_characters(texts, seen: set[str]):
-    """``texts`` as they are, adding each one's characters to ``seen`` on the way."""
-    for text in texts:
-        seen.update(text)
-        yield text
-
-
 def train_tokenizer(texts, architecture: str, algorithm: str, vocab_size: int):
     """A fast tokenizer trained on ``texts`` (an iterable of strings) with the architecture's special tokens.
 
     For translation, pass source and target texts together: the vocabulary is shared, as Marian and
     T5 share their embeddings between encoder and decoder.
     """
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import processors
     from transformers import PreTrainedTokenizerFast
 
     spec = ARCHITECTURES[architecture]
     special = spec.special_tokens
-    progress = sys.stdout.isatty()  # its progress display leaves blank lines in logs
     special_list = list(dict.fromkeys(special.values()))
     if "unk" not in special and algorithm != "bpe":
         raise ConfigError(f"tokenizer_algorithm {algorithm} cannot be used for a {architecture} model, which has no "
                           "unknown token for characters outside its vocabulary; use --tokenizer_algorithm bpe "
                           "(byte-level: any text has a spelling)")
-    if algorithm == "wordpiece":
-        tokenizer = Tokenizer(models.WordPiece(unk_token=special["unk"]))
-        tokenizer.normalizer = normalizers.BertNormalizer(lowercase=False)
-        tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-        tokenizer.decoder = decoders.WordPiece()
-        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=special_list,
-                                              show_progress=progress)
-    elif algorithm == "bpe":
-        tokenizer = Tokenizer(models.BPE(unk_token=special.get("unk")))
-        tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=spec.prefix_space)
-        tokenizer.decoder = decoders.ByteLevel()
-        trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=special_list, show_progress=progress,
-                                      initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    else:
-        tokenizer = Tokenizer(models.Unigram())
-        tokenizer.normalizer = normalizers.NFKC()
-        tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
-        tokenizer.decoder = decoders.Metaspace()
-        trainer = trainers.UnigramTrainer(vocab_size=vocab_size, special_tokens=special_list, unk_token=special["unk"],
-                                           show_progress=progress)
-    characters: set[str] = set()
-    try:
-        tokenizer.train_from_iterator(_noting_characters(texts, characters), trainer=trainer)
-    except Exception as err:  # tokenizers raises a bare Exception
-        if "not large enough to contain all chars" not in str(err):
-            raise
-        # what the unigram trainer counts: characters after its NFKC normalizer, with '▁' for the space
-        needed = len({c for character in characters for c in unicodedata.normalize("NFKC", character).replace(
-            " ", "\u2581")})
-        raise ConfigError(f"vocab_size {vocab_size} is too small for the unigram tokenizer: the training text has "
-                          f"{needed} distinct characters and each needs its own entry; use --vocab_size {needed} or "
-                          "more (a few thousand is usual), or --tokenizer_algorithm bpe") from None
+    tokenizer = tokenizer_training.train(texts, algorithm, special_list, special.get("unk"), vocab_size,
+                                         spec.prefix_space)
     framing = [token for token in special_list if token in spec.single or token in (spec.pair or "")]
     tokenizer.post_processor = processors.TemplateProcessing(
         single=spec.single, pair=spec.pair or f"{spec.single} $B:1",
