@@ -29,7 +29,8 @@ from huggingface_hub.utils import (are_progress_bars_disabled, disable_progress_
 _TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504}
 _MAX_DELAY = 60.0
 # Seconds a hub request may go unanswered: the Hub answers in well under a second, a commit of many files in a few
-# seconds; a sent file's bytes are not counted (the bound is on waiting, not on sending).
+# seconds. It bounds each wait on the network (for an answer, or for the link to take the next piece of a file being
+# sent), not a whole upload.
 DEFAULT_REQUEST_TIMEOUT = 60.0
 
 
@@ -66,8 +67,9 @@ class HubUploader:
     retried with exponential backoff (``first_delay``, doubled up to 60 s, ``attempts`` tries in all) when
     the failure is transient (no connection, 5xx, 429), and recorded in :attr:`results`; it is never raised,
     and local files are never touched. A request the Hub leaves unanswered for ``request_timeout`` seconds
-    fails its push at once, without retries that would each wait as long: the next push tries afresh. The repo is created (``private`` if asked) on the
-    first upload that reaches the hub; ``repo_id`` then holds its full name ("user/name" for "name").
+    fails its push at once, without retries that would each wait as long: the next push tries afresh. The
+    repo is created (``private`` if asked) on the first upload that reaches the hub; ``repo_id`` then holds
+    its full name ("user/name" for "name").
 
     ``token=None`` uses ``HF_TOKEN`` or the token saved by ``hf auth login``.
 

@@ -177,7 +177,8 @@ RECIPE_CASES = [
          "clip_norm must be a positive number (the largest gradient norm kept), got 0.0; leave it out for no clipping"),
     case(TC, "a negative clip_norm", setting(clip_norm=-1), "clip_norm must be a positive number"),
     case(TC, "a negative seed", setting(seed=-1), "seed must be between 0 and 4294967295"),
-    case(TC, "hub_timeout 0", setting(push_to_hub=True, hub_timeout=0), "hub_timeout must be a positive number, got 0.0"),
+    case(TC, "hub_timeout 0", setting(push_to_hub=True, hub_timeout=0),
+         "hub_timeout must be a positive number, got 0.0"),
     # --- models ---------------------------------------------------------------------------------------
     case(TC, "a seq2seq scratch architecture", setting(model="scratch:t5-tiny"),
          "model 'scratch:t5-tiny': expected scratch:<architecture>-<size> with architecture in bert"),

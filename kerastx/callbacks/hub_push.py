@@ -28,8 +28,9 @@ class PushToHubCallback(tf_keras.callbacks.Callback):
 
     The arguments are those of ``transformers.keras_callbacks.PushToHubCallback``, plus ``private`` (a new
     repo is private), the retry policy (``push_attempts``, ``retry_delay``: the first wait, doubled at
-    each try) and ``request_timeout``, the seconds a hub request may go unanswered before its push fails. ``save_strategy="no"`` pushes only at the end. The token is ``hub_token``, else ``HF_TOKEN``
-    or the one saved by ``hf auth login``.
+    each try) and ``request_timeout`` (the seconds a hub request may go unanswered before its push fails).
+    ``save_strategy="no"`` pushes only at the end. The token is ``hub_token``, else ``HF_TOKEN`` or the one
+    saved by ``hf auth login``.
 
     ``checkpoint=True`` also saves the model's weights and the optimizer's state (and ``epoch``, the epochs
     completed) with ``tf.train.Checkpoint`` under ``checkpoint/`` and pushes them, so that training can resume
