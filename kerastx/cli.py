@@ -10,6 +10,7 @@ from kerastx.config import parse_config, print_error_and_exit
 from kerastx.errors import KerastxError, TrainingStopped
 from kerastx.run_dir import has_checkpoint
 from kerastx.startup_logs import quiet_start_up
+from kerastx.training.stop_signals import StoppedBySignal, sigterm_raises, stop_of
 
 
 def run_cli(recipe, argv: list[str] | None = None):
@@ -17,37 +18,37 @@ def run_cli(recipe, argv: list[str] | None = None):
     interrupted one has a checkpoint)."""
     prog = recipe.command if Path(sys.argv[0]).name == recipe.command else f"python -m kerastx.recipes.{recipe.name}"
     ready = None
-    try:
-        config, _explicit = parse_config(recipe.config_class, argv, prog, recipe.title)
-        from kerastx.training.preparation import prepare_run
+    with sigterm_raises():
+        try:
+            config, _explicit = parse_config(recipe.config_class, argv, prog, recipe.title)
+            from kerastx.training.preparation import prepare_run
 
-        quiet_start_up(config.verbose, load_tensorflow=False)
-        ready = prepare_run(recipe, config)  # data and option errors come here, before TensorFlow loads
-        quiet_start_up(config.verbose)
-        from kerastx.training.trainer import train_prepared_run
+            quiet_start_up(config.verbose, load_tensorflow=False)
+            ready = prepare_run(recipe, config)  # data and option errors come here, before TensorFlow loads
+            quiet_start_up(config.verbose)
+            from kerastx.training.trainer import train_prepared_run
 
-        result = train_prepared_run(ready)
-        if config.export:
-            export_finished_run(result.output_dir)
-        return result
-    except KerastxError as err:
-        print_error_and_exit(str(err), prog)
-    except OSError as err:  # the environment, not the input: a full disk, a folder gone, a permission
-        where = f"{err.filename}: " if err.filename else ""
-        print_error_and_exit(f"{where}{err.strerror or err}", prog)
-    except TrainingStopped as stop:
-        print(f"{prog}: {stop}", file=sys.stderr)
-        raise SystemExit(stop.exit_status)
-    except KeyboardInterrupt:
-        kept = ready is not None and has_checkpoint(ready.run.checkpoints)
-        print(f"{prog}: interrupted; " + (f"the last checkpoint is kept in {ready.run.path}: run the same command "
-                                          f"again to continue" if kept else "nothing was written"), file=sys.stderr)
-        raise SystemExit(130)
-    except Exception:
-        failure = _stream_failure(ready)
-        if failure is None:
-            raise
-        print_error_and_exit(str(failure), prog)
+            result = train_prepared_run(ready)
+            if config.export:
+                export_finished_run(result.output_dir)
+            return result
+        except KerastxError as err:
+            print_error_and_exit(str(err), prog)
+        except OSError as err:  # the environment, not the input: a full disk, a folder gone, a permission
+            where = f"{err.filename}: " if err.filename else ""
+            print_error_and_exit(f"{where}{err.strerror or err}", prog)
+        except TrainingStopped as stop:
+            print(f"{prog}: {stop}", file=sys.stderr)
+            raise SystemExit(stop.exit_status)
+        except (KeyboardInterrupt, StoppedBySignal) as stop:  # outside fit: the run's `with` blocks have cleaned up
+            name, exit_status = stop_of(stop)
+            print(f"{prog}: stopped by {name}{_what_is_left(ready)}", file=sys.stderr)
+            raise SystemExit(exit_status)
+        except Exception:
+            failure = _stream_failure(ready)
+            if failure is None:
+                raise
+            print_error_and_exit(str(failure), prog)
 
 
 def _stream_failure(ready) -> KerastxError | None:
@@ -57,6 +58,16 @@ def _stream_failure(ready) -> KerastxError | None:
 
     train = None if ready is None else ready.prepared.train
     return train.failure if isinstance(train, StreamedBlocks) else None
+
+
+def _what_is_left(ready) -> str:
+    """What a run stopped outside ``fit`` leaves (its staging folder is removed when it holds no checkpoint)."""
+    run = ready.run if ready is not None else None
+    if run is not None and run.finished:
+        return f" after the run was complete in {run.final}; what came after it (export, Hub push) did not finish"
+    if run is not None and has_checkpoint(run.checkpoints):
+        return f"; the last checkpoint is kept in {run.path}: run the same command again to continue"
+    return " before the run's first checkpoint; nothing was written"
 
 
 def export_finished_run(run_dir) -> None:

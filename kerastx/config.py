@@ -98,11 +98,12 @@ class RunConfig:
     hub_token: str | None = option(None, "Hub token with write access (default: HF_TOKEN or the token saved by `hf auth login`).", "output")
     hub_private_repo: bool = option(False, "Create the hub repo as private (an existing repo keeps its visibility).", "output")
     hub_push_checkpoint: bool = option(False, "Also push the latest checkpoint (weights and optimizer state) so another machine can resume from the hub.", "output")
+    hub_timeout: float = option(60.0, "Seconds a Hub request may wait for an answer; a push left unanswered that long fails on one [hub] line, and training goes on.", "output")
 
     def validate(self, explicit: set[str]) -> None:
         """Reject values out of range and options that the chosen setup would silently ignore."""
         check_positive(self, ("epochs", "batch_size", "max_length", "vocab_size", "log_every_steps",
-                              "checkpoints_to_keep"))
+                              "checkpoints_to_keep", "hub_timeout"))
         check_positive(self, ("max_steps", "eval_batch_size", "max_train_samples", "max_eval_samples",
                                "pad_to_multiple_of", "eval_every_steps", "warmup_steps", "checkpoint_every_steps"),
                        allow_none=True)
@@ -138,6 +139,7 @@ class RunConfig:
             "hub_token": (self.push_to_hub, "it only applies with push_to_hub"),
             "hub_private_repo": (self.push_to_hub, "it only applies with push_to_hub"),
             "hub_push_checkpoint": (self.push_to_hub, "it only applies with push_to_hub"),
+            "hub_timeout": (self.push_to_hub, "it only applies with push_to_hub"),
         })
         if self.dataset is not None and self.train_file is not None:
             raise ConfigError("give either dataset or train_file, not both")

@@ -2,6 +2,10 @@
 
 No git or git-lfs: ``huggingface_hub.HfApi.upload_folder`` sends the files (large ones through the Hub's LFS
 storage) and makes one commit. One worker thread uploads; training only waits for a copy of the folder.
+
+huggingface_hub gives its upload requests no timeout, so a hub that accepts the connection and never answers would
+hold a push, and the end of a run waiting for the last one, for ever: every request of a push here waits at most
+``request_timeout`` seconds for an answer (:func:`_requests_bounded`).
 """
 
 from __future__ import annotations
@@ -18,12 +22,16 @@ from typing import Callable
 import requests
 from huggingface_hub import HfApi
 from huggingface_hub.utils import (are_progress_bars_disabled, disable_progress_bars, enable_progress_bars,
-                                   filter_repo_objects)
+                                   filter_repo_objects, get_session)
 
 # HTTP statuses worth another try: the server is busy or briefly broken. Others (401 wrong token, 403 no write
 # access, 404 no such namespace, 400 bad card) will fail the same way again; the next push tries afresh.
 _TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504}
 _MAX_DELAY = 60.0
+# Seconds a hub request may go unanswered: the Hub answers in well under a second, a commit of many files in a few
+# seconds. It bounds each wait on the network (for an answer, or for the link to take the next piece of a file being
+# sent), not a whole upload.
+DEFAULT_REQUEST_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -57,9 +65,11 @@ class HubUploader:
     upload) and returns at once. While an upload runs, only the latest push waits: a newer one replaces
     it ("latest wins"), since it holds newer weights. A failed upload is logged on one ``[hub]`` line,
     retried with exponential backoff (``first_delay``, doubled up to 60 s, ``attempts`` tries in all) when
-    the failure is transient (no connection, timeout, 5xx, 429), and recorded in :attr:`results`; it is
-    never raised, and local files are never touched. The repo is created (``private`` if asked) on the
-    first upload that reaches the hub; ``repo_id`` then holds its full name ("user/name" for "name").
+    the failure is transient (no connection, 5xx, 429), and recorded in :attr:`results`; it is never raised,
+    and local files are never touched. A request the Hub leaves unanswered for ``request_timeout`` seconds
+    fails its push at once, without retries that would each wait as long: the next push tries afresh. The
+    repo is created (``private`` if asked) on the first upload that reaches the hub; ``repo_id`` then holds
+    its full name ("user/name" for "name").
 
     ``token=None`` uses ``HF_TOKEN`` or the token saved by ``hf auth login``.
 
@@ -74,11 +84,13 @@ class HubUploader:
     """
 
     def __init__(self, repo_id: str, *, token: str | None = None, private: bool = False, attempts: int = 5,
-                 first_delay: float = 2.0, log: Callable[[str], None] | None = None):
+                 first_delay: float = 2.0, request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+                 log: Callable[[str], None] | None = None):
         self.repo_id = repo_id
         self.private = private
         self.attempts = max(1, attempts)
         self.first_delay = first_delay
+        self.request_timeout = request_timeout
         self.results: list[PushResult] = []
         self._api = HfApi(token=token)
         self._log = log or _print_to_stderr
@@ -155,7 +167,8 @@ class HubUploader:
             try:
                 return "pushed", None, attempt, self._upload(request)
             except Exception as err:  # whatever the hub or the network does, training goes on
-                error = _one_line(err)
+                error = (f"the Hub did not answer within {self.request_timeout:g}s" if _unanswered(err)
+                         else _one_line(err))
                 if not _transient(err):
                     self._log(f"[hub] push {message!r} to {self.repo_id} failed: {error} (not retried)")
                     return "failed", error, attempt, None
@@ -170,12 +183,13 @@ class HubUploader:
                         return "dropped", f"{error}; a newer push replaced it", attempt, None
 
     def _upload(self, request: _Request) -> str:
-        if not self._repo_created:
-            self.repo_id = self._api.create_repo(self.repo_id, private=self.private, exist_ok=True).repo_id
-            self._repo_created = True
-        with _without_progress_bars():
-            info = self._api.upload_folder(repo_id=self.repo_id, folder_path=request.snapshot,
-                                           commit_message=request.commit_message)
+        with _requests_bounded(self.request_timeout):
+            if not self._repo_created:
+                self.repo_id = self._api.create_repo(self.repo_id, private=self.private, exist_ok=True).repo_id
+                self._repo_created = True
+            with _without_progress_bars():
+                info = self._api.upload_folder(repo_id=self.repo_id, folder_path=request.snapshot,
+                                               commit_message=request.commit_message)
         return info.oid
 
     def _settle(self, request: _Request, status: str, error: str | None = None, attempts: int = 0,
@@ -225,8 +239,49 @@ def _without_progress_bars():
         enable_progress_bars()
 
 
+class _Bounded(requests.adapters.BaseAdapter):
+    """An HTTP adapter that gives each request ``seconds`` to answer, where it was given no timeout."""
+
+    def __init__(self, adapter: requests.adapters.BaseAdapter, seconds: float):
+        super().__init__()
+        self.adapter, self.seconds = adapter, seconds
+
+    def send(self, request, stream=False, timeout=None, **kwargs):
+        return self.adapter.send(request, stream=stream, timeout=self.seconds if timeout is None else timeout, **kwargs)
+
+    def close(self):
+        self.adapter.close()
+
+
+@contextmanager
+def _requests_bounded(seconds: float):
+    """Inside the block, the requests huggingface_hub makes from this thread (through its per-thread session) wait
+    at most ``seconds`` for an answer; the session's own adapters are back after it."""
+    session = get_session()
+    adapters = dict(session.adapters)
+    for prefix, adapter in adapters.items():
+        session.mount(prefix, _Bounded(adapter, seconds))
+    try:
+        yield
+    finally:
+        for prefix, adapter in adapters.items():
+            session.mount(prefix, adapter)
+
+
+def _unanswered(error: BaseException) -> bool:
+    """True when a request was sent and its answer did not come in time."""
+    while error is not None:
+        if isinstance(error, requests.ReadTimeout):
+            return True
+        error = error.__cause__
+    return False
+
+
 def _transient(error: BaseException) -> bool:
-    """True for a failure that may pass: no connection, a timeout, or a busy or broken server."""
+    """True for a failure that may pass: no connection, or a busy or broken server. Not a request left unanswered
+    (:func:`_unanswered`): trying again would wait as long again, and a commit may still be under way there."""
+    if _unanswered(error):
+        return False
     while error is not None:  # huggingface_hub wraps some errors (an LFS upload's) in a RuntimeError
         if isinstance(error, (requests.ConnectionError, requests.Timeout)):
             return True

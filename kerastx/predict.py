@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kerastx.config import OneLineParser, print_error_and_exit
 from kerastx.errors import KerastxError
+from kerastx.model_files import check_model_files
 from kerastx.startup_logs import quiet_start_up
 from kerastx.utf8 import read_utf8
 
@@ -51,6 +52,7 @@ def main(argv=None):
                                "a finished run")
         load_run(args.run_dir)  # a wrong directory is reported before TensorFlow loads
         lines = read_inputs(args.texts, args.file)
+        check_model_files(args.run_dir)  # a damaged model file too: transformers would say something else
         quiet_start_up(args.verbose)
         predictor = load_predictor(args.run_dir)
         inputs = [predictor.parse(line) for line in lines]

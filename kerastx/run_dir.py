@@ -54,6 +54,7 @@ class RunDirectory:
         self.resume = resume
         self.keep_checkpoints = keep_checkpoints
         self.resuming = False
+        self.finished = False  # the run was moved into place
         self._lock = None
         if resume and not self.will_resume:
             raise ConfigError(f"--resume: there is no interrupted run of {self.final} to resume "
@@ -97,6 +98,7 @@ class RunDirectory:
                 if self.final.exists():
                     shutil.rmtree(self.final)
                 self.path.rename(self.final)
+                self.finished = True
             except OSError as err:
                 raise KerastxError(f"cannot move the finished run from {self.path} to {self.final}: "
                                    f"{err.strerror or err}") from None

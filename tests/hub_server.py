@@ -8,7 +8,8 @@ answered with the "basic" transfer, never Xet, then the ndjson ``commit``), and 
 as on the Hub. Tokens map to users; a wrong token is a 401, writing needs the owner's token, and a private repo
 is invisible to others. :meth:`FakeHub.go_away` closes the listening socket (connections are refused) and
 :meth:`FakeHub.come_back` opens it again on the same port; :meth:`FakeHub.commits_held` keeps commit requests
-waiting, to catch the client in the middle of a push.
+waiting, to catch the client in the middle of a push; :meth:`FakeHub.never_answering` accepts every request and never
+answers it, as a hung server does.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ class FakeHub:
         self.commit_arrived = threading.Event()
         self._commits_go = threading.Event()
         self._commits_go.set()
+        self._answering = threading.Event()
+        self._answering.set()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self.port = 0
@@ -98,6 +101,7 @@ class FakeHub:
 
     def __exit__(self, *exc) -> None:
         self._commits_go.set()
+        self._answering.set()
         self.go_away()
 
     def come_back(self) -> None:
@@ -124,6 +128,24 @@ class FakeHub:
             yield
         finally:
             self._commits_go.set()
+
+    @contextmanager
+    def never_answering(self):
+        """Inside the block, requests are read and left without an answer; once it ends, their connections are closed
+        unanswered (the client gave up on them by then) and new requests are answered again."""
+        self._answering.clear()
+        try:
+            yield
+        finally:
+            self._answering.set()
+
+    def leaves_unanswered(self) -> bool:
+        """Whether a request that has just come is left unanswered (inside :meth:`never_answering`); if so, it
+        returns when the block ends."""
+        if self._answering.is_set():
+            return False
+        self._answering.wait()
+        return True
 
     # --- the API ----------------------------------------------------------------------------------------------
 
@@ -313,6 +335,8 @@ class _Handler(BaseHTTPRequestHandler):
         hub: FakeHub = self.server.hub
         url = urlsplit(self.path)
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if hub.leaves_unanswered():
+            return
         try:
             status, headers, payload = hub.handle(self.command, unquote(url.path), parse_qs(url.query),
                                                   self._user(hub), body)

@@ -7,16 +7,22 @@
     python tests/interrupted_run.py kill-in-save 2 -- --train_file ...  # SIGKILL inside the 2nd checkpoint's write,
                                                                          # after its files, before it is recorded
     python tests/interrupted_run.py none 0 -- --train_file ...       # no interruption
+    python tests/interrupted_run.py term-in data -- --train_file ...        # SIGTERM as the data is read,
+    python tests/interrupted_run.py term-in tensorflow -- --train_file ...  # inside TensorFlow's import,
+    python tests/interrupted_run.py term-in model -- --train_file ...       # as the model is built
 
 The recipe is text classification, or the one ``KERASTX_RECIPE`` names (e.g. ``translation``). With
 ``KERASTX_STEP_TRACE=file.jsonl``, every training step appends ``{"step", "iterations", "learning_rate"}`` to
 that file: the step the trainer counts, the optimizer's step count, and the learning rate that step used.
 
 The signals are real ones sent to this process by a timer thread (``kill``, ``term``), at the end of a step
-(``*-at-step``, after every callback of that step, the checkpoint included) or from inside TensorFlow's
-``CheckpointManager`` (``kill-in-save``), so what they interrupt is whatever the run is doing.
+(``*-at-step``, after every callback of that step, the checkpoint included), from inside
+TensorFlow's ``CheckpointManager`` (``kill-in-save``) or from the code that starts a moment of the run
+(``term-in``), so what they interrupt is whatever the run is doing. TensorFlow is imported only by the run
+itself (or by a mode that patches it), so that ``term-in tensorflow`` catches its import.
 """
 
+import importlib.abc
 import json
 import os
 import signal
@@ -24,13 +30,12 @@ import sys
 import threading
 
 import kerastx  # noqa: F401  (before TensorFlow: pins Keras 2)
-from kerastx.callbacks.checkpoint import CheckpointCallback
-from kerastx.callbacks.tensorboard import current_learning_rate
 from kerastx.recipes.registry import RECIPES
-from tensorflow.python.checkpoint import checkpoint_management
 
 
 def signal_after_first_checkpoint(signum: int, delay: float) -> None:
+    from kerastx.callbacks.checkpoint import CheckpointCallback
+
     save = CheckpointCallback.save
 
     def save_then_arm(self):
@@ -44,6 +49,9 @@ def signal_after_first_checkpoint(signum: int, delay: float) -> None:
 def trace_steps(path: str) -> None:
     """Each step recorded as the checkpoint callback (the last one) starts handling it, before it may stop the
     run: the step, the optimizer's step count and the learning rate the step used."""
+    from kerastx.callbacks.checkpoint import CheckpointCallback
+    from kerastx.callbacks.tensorboard import current_learning_rate
+
     step_end = CheckpointCallback.on_train_batch_end
 
     def record_then_step_end(self, batch, logs=None):
@@ -58,6 +66,8 @@ def trace_steps(path: str) -> None:
 
 def signal_at_step(signum: int, step: int) -> None:
     """The signal once the checkpoint callback has handled step ``step`` (and saved, if it was to)."""
+    from kerastx.callbacks.checkpoint import CheckpointCallback
+
     step_end = CheckpointCallback.on_train_batch_end
 
     def step_end_then_signal(self, batch, logs=None):
@@ -69,6 +79,8 @@ def signal_at_step(signum: int, step: int) -> None:
 
 
 def kill_inside_save(number: int) -> None:
+    from tensorflow.python.checkpoint import checkpoint_management
+
     record_state = checkpoint_management.CheckpointManager._record_state
     recorded = set()
 
@@ -79,6 +91,34 @@ def kill_inside_save(number: int) -> None:
         record_state(self)
 
     checkpoint_management.CheckpointManager._record_state = record_or_die
+
+
+def term_when(moment: str) -> None:
+    """SIGTERM to this process as ``moment`` begins: ``data`` (reading the data files), ``tensorflow`` (its first
+    submodule import, inside ``import tensorflow``), ``model`` (building the model, the run's staging folder made)."""
+    def term():
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    if moment == "tensorflow":
+        class TermOnImport(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name.startswith("tensorflow."):  # not "tensorflow": transformers probes that one without importing
+                    sys.meta_path.remove(self)
+                    term()
+                return None
+
+        sys.meta_path.insert(0, TermOnImport())
+        return
+    module, name = {"data": ("kerastx.training.preparation", "load_task_splits"),
+                    "model": ("kerastx.models.resolve", "load_model")}[moment]  # before the trainer imports it
+    owner = importlib.import_module(module)
+    original = getattr(owner, name)
+
+    def term_then_go_on(*args, **kwargs):
+        term()
+        return original(*args, **kwargs)
+
+    setattr(owner, name, term_then_go_on)
 
 
 if __name__ == "__main__":
@@ -96,4 +136,6 @@ if __name__ == "__main__":
         signal_at_step(signal.SIGTERM, int(amount))
     elif how == "kill-in-save":
         kill_inside_save(int(amount))
+    elif how == "term-in":
+        term_when(amount)
     RECIPES[os.environ.get("KERASTX_RECIPE", "text_classification")].main(argv)

@@ -237,6 +237,8 @@ RECIPE_CASES = [
          "clip_norm must be a positive number (the largest gradient norm kept), got 0.0; leave it out for no clipping"),
     case(TC, "a negative clip_norm", setting(clip_norm=-1), "clip_norm must be a positive number"),
     case(TC, "a negative seed", setting(seed=-1), "seed must be between 0 and 4294967295"),
+    case(TC, "hub_timeout 0", setting(push_to_hub=True, hub_timeout=0),
+         "hub_timeout must be a positive number, got 0.0"),
     # --- models ---------------------------------------------------------------------------------------
     case(TC, "a seq2seq scratch architecture", setting(model="scratch:t5-tiny"),
          "model 'scratch:t5-tiny': expected scratch:<architecture>-<size> with architecture in bert"),
@@ -413,6 +415,54 @@ def test_validating_on_the_training_file_is_one_warning_line_not_an_error(tmp_pa
     assert capsys.readouterr().out == (f"[warning] validation_file {same} is the training file: the validation scores "
                                        "will say how well the model remembers its training data, not how it does on "
                                        "new data\n")
+
+
+def complete_run(d: Folder) -> Path:
+    """A run folder whose model files pass the checks made before TensorFlow loads them: config.json, a BERT
+    tokenizer.json of two words, and weights that are a whole HDF5 file (of one array)."""
+    import h5py
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
+    run = run_folder(d, "r", "recipe: text_classification\n", weights=False)
+    d.write("r/config.json", json.dumps({"model_type": "bert", "hidden_size": 8, "num_attention_heads": 1,
+                                         "num_hidden_layers": 1, "intermediate_size": 8, "vocab_size": 2}))
+    tokenizer = Tokenizer(models.WordPiece({"[UNK]": 0, "hi": 1}, unk_token="[UNK]"))
+    tokenizer.normalizer, tokenizer.pre_tokenizer = normalizers.BertNormalizer(), pre_tokenizers.BertPreTokenizer()
+    tokenizer.save(str(run / "tokenizer.json"))
+    with h5py.File(run / "tf_model.h5", "w") as weights:
+        weights["kernel"] = [0.5] * 2048
+    return run
+
+
+def cut_to(size: int, name: str):
+    """A damage: the run's file ``name`` cut to its first ``size`` bytes, as by an interrupted copy."""
+    def damage(run: Path):
+        (run / name).write_bytes((run / name).read_bytes()[:size])
+    return damage
+
+
+DAMAGED_RUNS = [
+    pytest.param(cut_to(4000, "tf_model.h5"), "r/tf_model.h5: truncated: 4000 of its ", id="a truncated tf_model.h5"),
+    pytest.param(cut_to(0, "tf_model.h5"), "r/tf_model.h5: not a readable HDF5 weights file (file signature not "
+                 "found); copy the run again from where it was trained, or train it again", id="an empty tf_model.h5"),
+    pytest.param(cut_to(20, "config.json"), "r/config.json: invalid JSON at line 1 column 16: Unterminated string (the "
+                 "file is cut short); copy the run again", id="a truncated config.json"),
+    pytest.param(lambda run: (run / "tokenizer.json").unlink(), "r: no tokenizer files (tokenizer.json or vocab.txt); "
+                 "the run's files are incomplete", id="no tokenizer files"),
+]
+
+
+@pytest.mark.parametrize("command", ["predict", "export"])
+@pytest.mark.parametrize("damage, message", DAMAGED_RUNS)
+def test_a_damaged_model_file_is_one_line_naming_it_in_predict_and_export(damage, message, command, tmp_path,
+                                                                           capsys):
+    from kerastx.__main__ import main as kerastx_main
+
+    run = complete_run(Folder(tmp_path))
+    damage(run)
+    error = one_line_error(kerastx_main, [command, str(run)] + (["hi"] if command == "predict" else []), capsys)
+    assert message in error and "from_pt" not in error
+    assert not (run / "export").exists()
 
 
 def test_a_pair_classifier_needs_a_separator():

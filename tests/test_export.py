@@ -127,6 +127,44 @@ def test_runs_that_cannot_be_exported_are_one_line_errors(minilm_run, tmp_path, 
     assert "learning_rate_schedule" in one_line_error(kerastx_main, ["export", str(newer)], capsys)
 
 
+def test_sigterm_while_the_export_is_checked_stops_the_child_and_leaves_no_folder_behind(minilm_run, tmp_path,
+                                                                                        monkeypatch, capsys):
+    """SIGTERM reaches the export while its fresh process reloads the SavedModel: that child is killed, and the hidden
+    version, the temporary folder of the check and the model folders this export made are all removed."""
+    import os
+    import signal
+    import subprocess
+    import tempfile
+    import threading
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    children = []
+
+    class SignalledOnceStarted(subprocess.Popen):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            children.append(self)
+            threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()  # while the child reloads
+
+    def reached_the_test(signum, frame):
+        raise AssertionError("SIGTERM was not handled by the export")
+
+    monkeypatch.setattr(subprocess, "Popen", SignalledOnceStarted)
+    previous = signal.signal(signal.SIGTERM, reached_the_test)
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            kerastx_main(["export", str(minilm_run), "--output", str(tmp_path / "models"), "--without_text"])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert stopped.value.code == 143
+    assert capsys.readouterr().err == ("kerastx export: stopped by SIGTERM; the export it was writing is removed (the "
+                                       "versions it reported as written are complete)\n")
+    assert len(children) == 1 and children[0].returncode == -signal.SIGKILL
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]
+    assert list((tmp_path / "tmp").glob("kerastx-reload-*")) == []  # (autograph leaves its own files there)
+
+
 def test_kerastx_without_a_known_command_says_what_it_takes(capsys):
     assert kerastx_main(["train"]) == 2
     assert "unknown command 'train'" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 pass, and never stop training; what is pushed loads back with transformers' ``from_pretrained``."""
 
 import tempfile
+import time
 
 import numpy as np
 import pytest
@@ -121,6 +122,22 @@ def test_a_hub_out_of_reach_is_retried_with_doubling_delays_then_given_up_withou
     assert uploader.push(folder, "epoch 2", wait=True).ok  # the hub is back: the next push goes through
     assert uploader.last_error is None
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "tf_model.h5"]
+
+
+def test_a_hub_that_never_answers_fails_the_push_after_the_request_timeout_on_one_line(hub, tmp_path):
+    folder = model_folder(tmp_path / "model")
+    lines = []
+    uploader = HubUploader("silent", request_timeout=0.3, first_delay=0.01, log=lines.append)
+    with hub.never_answering():
+        started = time.monotonic()
+        uploader.push(folder, "epoch 1")
+        settled = uploader.wait(timeout=20)
+        waited = time.monotonic() - started
+    assert settled and waited < 5
+    assert [(r.status, r.attempts, r.error) for r in uploader.results] == [
+        ("failed", 1, "the Hub did not answer within 0.3s")]  # not retried: each try would wait as long again
+    assert lines == ["[hub] push 'epoch 1' to silent failed: the Hub did not answer within 0.3s (not retried)"]
+    assert uploader.push(folder, "epoch 2", wait=True).ok  # it answers again: the next push goes through
 
 
 def test_a_wrong_token_is_one_logged_failure_that_is_not_retried(hub, tmp_path):
@@ -318,6 +335,16 @@ def test_save_strategy_steps_pushes_every_save_steps_steps(hub, mrpc, tmp_path):
         "initial commit", "Training in progress steps 1", "Training in progress steps 2", "End of training"]
 
 
+def test_the_callbacks_pushes_wait_for_a_hub_that_never_answers_at_most_its_request_timeout(hub, tmp_path):
+    from kerastx import PushToHubCallback
+
+    push = PushToHubCallback(tmp_path / "bert-silent", request_timeout=0.3)
+    with hub.never_answering():
+        push.uploader.push(model_folder(push.output_dir), "End of training")
+        assert push.uploader.close(timeout=20)
+    assert [(r.status, r.error) for r in push.uploader.results] == [("failed", "the Hub did not answer within 0.3s")]
+
+
 @pytest.mark.parametrize("options, message", [
     ({"save_strategy": "batch"}, "save_strategy must be one of epoch, steps, no; got 'batch'"),
     ({"save_strategy": "steps"}, "save_strategy 'steps' needs save_steps, a positive whole number; got None"),
@@ -372,6 +399,20 @@ def test_a_recipe_run_pushes_each_epoch_and_the_complete_run_which_another_machi
     (tmp_path / "pushed.h5").write_bytes(pushed["tf_model.h5"])
     assert h5_arrays(resumed.output_dir / "tf_model.h5") == h5_arrays(tmp_path / "pushed.h5")
     assert resumed.metrics == result.metrics
+
+
+def test_the_final_push_to_a_hub_that_never_answers_says_the_run_is_complete_on_disk(hub, tmp_path, capsys):
+    from kerastx.recipes.text_classification import TextClassificationConfig
+    from kerastx.training.hub_sync import run_uploader
+    from kerastx.training.trainer import _push_finished_run
+
+    config = TextClassificationConfig(push_to_hub=True, hub_model_id="silent-run", hub_timeout=0.3)
+    folder = model_folder(tmp_path / "run")
+    with hub.never_answering():
+        _push_finished_run(run_uploader(config, folder), folder, config)
+    assert capsys.readouterr().out == (f"[hub] the run is complete in {folder}, but not on the Hub (the Hub did not "
+                                       f"answer within 0.3s): push it later with `huggingface-cli upload silent-run "
+                                       f"{folder}`\n")
 
 
 def h5_arrays(file) -> list[list]:

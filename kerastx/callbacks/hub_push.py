@@ -10,7 +10,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from kerastx.errors import ConfigError
-from kerastx.hub_upload import HubUploader
+from kerastx.hub_upload import DEFAULT_REQUEST_TIMEOUT, HubUploader
 from kerastx.training.keras import tf_keras
 
 CHECKPOINT = "checkpoint/ckpt"  # tf.train.Checkpoint prefix in output_dir: ckpt.index, ckpt.data-00000-of-00001
@@ -27,9 +27,10 @@ class PushToHubCallback(tf_keras.callbacks.Callback):
     ``EarlyStopping(restore_best_weights=True)`` in the callbacks list, so that the final push has the best weights.
 
     The arguments are those of ``transformers.keras_callbacks.PushToHubCallback``, plus ``private`` (a new
-    repo is private) and the retry policy (``push_attempts``, ``retry_delay``: the first wait, doubled at
-    each try). ``save_strategy="no"`` pushes only at the end. The token is ``hub_token``, else ``HF_TOKEN``
-    or the one saved by ``hf auth login``.
+    repo is private), the retry policy (``push_attempts``, ``retry_delay``: the first wait, doubled at
+    each try) and ``request_timeout`` (the seconds a hub request may go unanswered before its push fails).
+    ``save_strategy="no"`` pushes only at the end. The token is ``hub_token``, else ``HF_TOKEN`` or the one
+    saved by ``hf auth login``.
 
     ``checkpoint=True`` also saves the model's weights and the optimizer's state (and ``epoch``, the epochs
     completed) with ``tf.train.Checkpoint`` under ``checkpoint/`` and pushes them, so that training can resume
@@ -52,7 +53,8 @@ class PushToHubCallback(tf_keras.callbacks.Callback):
 
     def __init__(self, output_dir, save_strategy: str = "epoch", save_steps: int | None = None, tokenizer=None,
                  hub_model_id: str | None = None, hub_token: str | None = None, checkpoint: bool = False,
-                 private: bool = False, push_attempts: int = 5, retry_delay: float = 2.0):
+                 private: bool = False, push_attempts: int = 5, retry_delay: float = 2.0,
+                 request_timeout: float = DEFAULT_REQUEST_TIMEOUT):
         super().__init__()
         strategy = str(getattr(save_strategy, "value", save_strategy)).lower()  # transformers' IntervalStrategy too
         if strategy not in _STRATEGIES:
@@ -67,7 +69,8 @@ class PushToHubCallback(tf_keras.callbacks.Callback):
         self.tokenizer = tokenizer
         self.checkpoint = checkpoint
         self.uploader = HubUploader(hub_model_id or self.output_dir.absolute().name, token=hub_token,
-                                    private=private, attempts=push_attempts, first_delay=retry_delay)
+                                    private=private, attempts=push_attempts, first_delay=retry_delay,
+                                    request_timeout=request_timeout)
         self.history: list[dict] = []  # the logs of each epoch of the current fit
         self._latest: dict = {}
         self._step = 0

@@ -3,9 +3,12 @@ Serving, optionally with TFLite and ONNX conversions of its ids signature."""
 
 from __future__ import annotations
 
+import sys
+
 from kerastx.config import OneLineParser, print_error_and_exit
 from kerastx.errors import KerastxError
 from kerastx.startup_logs import quiet_start_up
+from kerastx.training.stop_signals import StoppedBySignal, sigterm_raises, stop_of
 
 
 def main(argv=None, prog: str = "kerastx export"):
@@ -28,15 +31,21 @@ def main(argv=None, prog: str = "kerastx export"):
     parser.add_argument("--verbose", action="store_true", help="Show TensorFlow's and transformers' own start-up "
                         "logs and warnings (hidden by default).")
     args = parser.parse_args(argv)
-    try:
-        if args.version is not None and args.version < 1:
-            raise KerastxError(f"--version must be a positive integer, got {args.version}")
-        from kerastx.export.run import export_run
+    with sigterm_raises():
+        try:
+            if args.version is not None and args.version < 1:
+                raise KerastxError(f"--version must be a positive integer, got {args.version}")
+            from kerastx.export.run import export_run
 
-        quiet_start_up(args.verbose)
-        export_run(args.run_dir, args.output, args.name, args.version, tflite=args.tflite, onnx=args.onnx,
-                   verify=not args.no_verify, without_text=args.without_text)
-    except KerastxError as err:
-        print_error_and_exit(str(err), prog)
-    except OSError as err:
-        print_error_and_exit(f"{err.filename + ': ' if err.filename else ''}{err.strerror or err}", prog)
+            quiet_start_up(args.verbose)
+            export_run(args.run_dir, args.output, args.name, args.version, tflite=args.tflite, onnx=args.onnx,
+                       verify=not args.no_verify, without_text=args.without_text)
+        except KerastxError as err:
+            print_error_and_exit(str(err), prog)
+        except OSError as err:
+            print_error_and_exit(f"{err.filename + ': ' if err.filename else ''}{err.strerror or err}", prog)
+        except (KeyboardInterrupt, StoppedBySignal) as stop:  # the unfinished version removed itself on the way out
+            name, exit_status = stop_of(stop)
+            print(f"{prog}: stopped by {name}; the export it was writing is removed (the versions it reported as "
+                  "written are complete)", file=sys.stderr)
+            raise SystemExit(exit_status)

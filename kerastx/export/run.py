@@ -16,20 +16,16 @@ from kerastx.errors import ExportError
 from kerastx.export.savedmodel import next_version, write_version
 from kerastx.serving.base import Unsupported
 
-TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "spiece.model", "source.spm", "vocab.json")
 LABELLED = ("TFAutoModelForSequenceClassification", "TFAutoModelForTokenClassification")
 
 
 def check_exportable(run_dir: Path, saved: dict, config_class) -> None:
-    """A run folder kerastx can export: its model files complete, written by this kerastx version (or one that
-    recorded none), with no option this version does not know."""
+    """A run folder kerastx can export: its model files complete (:func:`~kerastx.model_files.check_model_files`),
+    written by this kerastx version (or one that recorded none), with no option this version does not know."""
     from kerastx.config import SECTIONS, config_fields
+    from kerastx.model_files import check_model_files
 
-    if not (run_dir / "config.json").is_file():
-        raise ExportError(f"{run_dir}: no config.json (the model's configuration); the run's files are incomplete")
-    if not any((run_dir / name).is_file() for name in TOKENIZER_FILES):
-        raise ExportError(f"{run_dir}: no tokenizer files ({' or '.join(TOKENIZER_FILES[:2])}); the run's files are "
-                          "incomplete")
+    check_model_files(run_dir)
     written_by = (saved.get("runtime") or {}).get("kerastx_version")
     if written_by and written_by.split(".")[:2] != __version__.split(".")[:2]:
         raise ExportError(f"{run_dir} was written by kerastx {written_by}; this is kerastx {__version__}: export it "

@@ -10,6 +10,7 @@ model does: a failed export leaves no version behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -126,18 +127,24 @@ def staging_folder(target: Path) -> Path:
 
 
 def written_in_place(target: Path, write):
-    """``write(folder)`` into a hidden folder beside ``target``, renamed to ``target`` once it returned: on any failure
-    nothing is left at ``target`` (nor the hidden folder). Returns what ``write`` returned."""
+    """``write(folder)`` into a hidden folder beside ``target``, renamed to ``target`` once it returned: on any failure,
+    a signal included, nothing is left at ``target``, nor the hidden folder, nor a folder above it that this call
+    made and left empty. Returns what ``write`` returned."""
     if target.exists():
         raise ExportError(f"{target} exists: versions are never overwritten")
+    made = [folder for folder in target.parents if not folder.exists()]  # deepest first
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = staging_folder(target)
     shutil.rmtree(staging, ignore_errors=True)
     try:
         written = write(staging)
         staging.rename(target)
-    finally:
+    except BaseException:  # a signal (KeyboardInterrupt, StoppedBySignal) too
         shutil.rmtree(staging, ignore_errors=True)
+        for folder in made:
+            with contextlib.suppress(OSError):  # not empty: something else was written there meanwhile
+                folder.rmdir()
+        raise
     return written
 
 

@@ -15,13 +15,13 @@ NEVER_PUSHED = [".lock", "best.writing/*", "best.replaced/*"]
 
 def run_uploader(config, output_dir: Path):
     """The uploader of a run with ``--push_to_hub`` (None without): repo ``--hub_model_id``, else the output
-    directory's name in the token's namespace."""
+    directory's name in the token's namespace; each request waits at most ``--hub_timeout`` seconds."""
     if not config.push_to_hub or non_chief_task() is not None:  # the chief pushes
         return None
     from kerastx.hub_upload import HubUploader
 
     return HubUploader(config.hub_model_id or output_dir.absolute().name, token=config.hub_token,
-                       private=config.hub_private_repo)
+                       private=config.hub_private_repo, request_timeout=config.hub_timeout)
 
 
 def ignored_when_pushing(config) -> list[str]:

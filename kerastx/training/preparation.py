@@ -20,7 +20,7 @@ from kerastx.training.strategy import non_chief_task
 OPTIONS_FREE_ON_RESUME = frozenset({
     "output_dir", "overwrite_output_dir", "resume", "verbose", "log_every_steps", "checkpoint_every_steps", "checkpoints_to_keep",
     "keep_checkpoints", "push_to_hub", "hub_model_id", "hub_token", "hub_private_repo", "hub_push_checkpoint",
-    "strategy", "tpu", "precision"})
+    "hub_timeout", "strategy", "tpu", "precision"})
 
 
 @dataclass
