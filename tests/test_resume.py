@@ -25,50 +25,51 @@ EVERY = {"epochs": EPOCHS, "batch_size": 8, "checkpoint_every_steps": 3, "eval_e
 
 
 @pytest.fixture(scope="module")
-def recipes(shared_data, tmp_path_factory) -> dict:
-    """Per recipe: the options of a short real run (32 examples, 4 batches of 8 per epoch). Text classification
-    fine-tunes the packaged MiniLM on MRPC pairs (validation loss, accuracy, F1); translation trains a scratch
-    Marian on Tatoeba pairs and evaluates BLEU by XLA generation, with a tokenizer trained once here."""
-    from kerastx.models.scratch import train_tokenizer
-
+def cases(shared_data, tmp_path_factory) -> dict:
+    """Per case: the recipe and options of a short real run (32 examples, 4 batches of 8 per epoch). ``minilm``
+    fine-tunes the packaged MiniLM on MRPC pairs (validation loss, accuracy, F1); ``marian`` trains a scratch Marian
+    on Tatoeba pairs and evaluates BLEU by XLA generation; ``bert`` is the cheapest run, a scratch 2-layer BERT on
+    the MRPC pairs. Scratch models train their own tokenizer in each process (the same every time)."""
     folder = tmp_path_factory.mktemp("resume-data")
     pairs = (shared_data("en_fr/tatoeba") / "fra.txt").read_text(encoding="utf-8").splitlines(keepends=True)[
         6000:6048]
     (folder / "fra.txt").write_text("".join(pairs), encoding="utf-8")
-    tokenizer = train_tokenizer([p.split("\t")[i] for p in pairs for i in (0, 1)], "marian", "unigram", 200)
-    tokenizer.save_pretrained(folder / "tokenizer")
+    mrpc = mrpc_files(shared_data("mrpc"), folder, train_rows=32, dev_rows=16)
     return {
-        "text_classification": {**mrpc_files(shared_data("mrpc"), folder, train_rows=32, dev_rows=16),
-                                "model": "minilm", "max_length": 48, "learning_rate": 5e-5, "warmup_steps": 2,
-                                **EVERY},
-        "translation": {"train_file": folder / "fra.txt", "validation_split": 1 / 3, "model": "scratch:marian-tiny",
-                        "tokenizer": folder / "tokenizer", "max_length": 16, "max_target_length": 16,
-                        "learning_rate": 1e-3, "warmup_ratio": 0.25, "max_new_tokens": 8, **EVERY},
+        "minilm": ("text_classification", {**mrpc, "model": "minilm", "max_length": 48, "learning_rate": 5e-5,
+                                           "warmup_steps": 2, **EVERY}),
+        "marian": ("translation", {"train_file": folder / "fra.txt", "validation_split": 1 / 3,
+                                   "model": "scratch:marian-tiny", "vocab_size": 200, "max_length": 16,
+                                   "max_target_length": 16, "learning_rate": 1e-3, "warmup_ratio": 0.25,
+                                   "max_new_tokens": 8, **EVERY}),
+        "bert": ("text_classification", {**mrpc, "model": "scratch:bert-tiny", "vocab_size": 300, "max_length": 48,
+                                         "learning_rate": 1e-3, "warmup_steps": 2, **EVERY}),
     }
 
 
-def run(recipe: str, how: str, amount, options: dict, out: Path, trace: Path) -> subprocess.CompletedProcess:
-    """The recipe in a new process, interrupted as tests/interrupted_run.py says, its steps traced into ``trace``."""
+def run(case: tuple[str, dict], how: str, amount, out: Path, trace: Path, **more) -> subprocess.CompletedProcess:
+    """The case's recipe in a new process (its options and ``more``), interrupted as tests/interrupted_run.py says,
+    its steps traced into ``trace``."""
+    recipe, options = case
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2", "KERASTX_RECIPE": recipe,
            "KERASTX_STEP_TRACE": str(trace)}
-    argv = as_flags({**options, "output_dir": out})
+    argv = as_flags({**options, **more, "output_dir": out})
     return subprocess.run([sys.executable, str(ROOT / "tests" / "interrupted_run.py"), how, str(amount), "--", *argv],
                           capture_output=True, text=True, env=env, timeout=600)
 
 
 @pytest.fixture(scope="module")
-def reference(recipes, tmp_path_factory):
-    """``reference(recipe, strategy)``: the run directory and step trace of an uninterrupted run, made once."""
+def reference(cases, tmp_path_factory):
+    """``reference(case, strategy)``: the run directory and step trace of an uninterrupted run, made once."""
     made = {}
 
-    def uninterrupted(recipe: str, strategy: str = "one_device"):
-        if (recipe, strategy) not in made:
-            folder = tmp_path_factory.mktemp(f"reference-{recipe}-{strategy}")
-            finished = run(recipe, "none", 0, {**recipes[recipe], "strategy": strategy}, folder / "run",
-                           folder / "trace.jsonl")
+    def uninterrupted(case: str, strategy: str = "one_device"):
+        if (case, strategy) not in made:
+            folder = tmp_path_factory.mktemp(f"reference-{case}-{strategy}")
+            finished = run(cases[case], "none", 0, folder / "run", folder / "trace.jsonl", strategy=strategy)
             assert finished.returncode == 0, finished.stderr[-2000:]
-            made[recipe, strategy] = folder / "run", folder / "trace.jsonl"
-        return made[recipe, strategy]
+            made[case, strategy] = folder / "run", folder / "trace.jsonl"
+        return made[case, strategy]
 
     return uninterrupted
 
@@ -109,23 +110,23 @@ def resumed_step(finished: subprocess.CompletedProcess) -> int:
     return int(re.search(r"\[resume\] from the checkpoint of step (\d+)", finished.stdout).group(1))
 
 
-@pytest.mark.parametrize("recipe, strategy", [("text_classification", "mirrored"), ("translation", "one_device"),
-                                              ("translation", "mirrored")])
-def test_a_run_killed_in_its_second_epoch_finishes_as_if_never_interrupted(recipes, reference, tmp_path, recipe,
+@pytest.mark.parametrize("case, strategy", [("minilm", "mirrored"), ("marian", "one_device"),
+                                            ("marian", "mirrored")])
+def test_a_run_killed_in_its_second_epoch_finishes_as_if_never_interrupted(cases, reference, tmp_path, case,
                                                                            strategy):
-    options, out, trace = {**recipes[recipe], "strategy": strategy}, tmp_path / "run", tmp_path / "trace.jsonl"
-    killed = run(recipe, "kill-at-step", 7, options, out, trace)
+    out, trace = tmp_path / "run", tmp_path / "trace.jsonl"
+    killed = run(cases[case], "kill-at-step", 7, out, trace, strategy=strategy)
     assert killed.returncode == -9  # SIGKILL: nothing of ours ran after it
     assert not out.exists()
-    assert resumed_step(run(recipe, "none", 0, options, out, trace)) == 6  # two epoch ends to go: 8 and 12
-    assert_same_run(out, trace, reference(recipe, strategy))
+    assert resumed_step(run(cases[case], "none", 0, out, trace, strategy=strategy)) == 6  # epoch ends 8, 12 to go
+    assert_same_run(out, trace, reference(case, strategy))
 
 
-def test_sigterm_checkpoints_and_exits_143_and_the_same_command_finishes(recipes, reference, tmp_path, capsys):
+def test_sigterm_checkpoints_and_exits_143_and_the_same_command_finishes(cases, reference, tmp_path, capsys):
     from kerastx.recipes import text_classification
 
-    options, out, trace = recipes["text_classification"], tmp_path / "run", tmp_path / "trace.jsonl"
-    stopped = run("text_classification", "term-at-step", 6, options, out, trace)  # seen at the next step's end
+    out, trace = tmp_path / "run", tmp_path / "trace.jsonl"
+    stopped = run(cases["minilm"], "term-at-step", 6, out, trace)  # seen at the next step's end
     assert stopped.returncode == 143
     message = stopped.stderr.strip().splitlines()[-1]
     assert re.search(r"stopped by SIGTERM at step 7: checkpoint saved in (\S+); run the same command again to "
@@ -133,29 +134,29 @@ def test_sigterm_checkpoints_and_exits_143_and_the_same_command_finishes(recipes
     staging = tmp_path / ".run.partial"
     assert (staging / "checkpoints" / "step-7.index").is_file() and not out.exists()
 
-    error = one_line_error(text_classification.main, as_flags({**options, "output_dir": out, "learning_rate": 3e-5}),
-                           capsys)
+    options = {**cases["minilm"][1], "output_dir": out, "learning_rate": 3e-5}
+    error = one_line_error(text_classification.main, as_flags(options), capsys)
     assert "has an interrupted run" in error and "learning_rate '3e-05' (was '5e-05')" in error and "--no-resume" in error
 
-    assert resumed_step(run("text_classification", "none", 0, options, out, trace)) == 7
-    assert_same_run(out, trace, reference("text_classification"))
+    assert resumed_step(run(cases["minilm"], "none", 0, out, trace)) == 7
+    assert_same_run(out, trace, reference("minilm"))
 
 
-def test_a_run_killed_at_a_random_moment_finishes_as_if_never_interrupted(recipes, reference, tmp_path):
-    options, out, trace = recipes["text_classification"], tmp_path / "run", tmp_path / "trace.jsonl"
-    killed = run("text_classification", "kill", round(random.Random(3).uniform(0.0, 1.5), 2), options, out, trace)
+def test_a_run_killed_at_a_random_moment_finishes_as_if_never_interrupted(cases, reference, tmp_path):
+    out, trace = tmp_path / "run", tmp_path / "trace.jsonl"
+    killed = run(cases["bert"], "kill", round(random.Random(3).uniform(0.0, 1.5), 2), out, trace)
     assert killed.returncode == -9
-    step = resumed_step(run("text_classification", "none", 0, options, out, trace))
+    step = resumed_step(run(cases["bert"], "none", 0, out, trace))
     assert 3 <= step < TOTAL_STEPS and (step % 3 == 0 or step % STEPS_PER_EPOCH == 0)
-    assert_same_run(out, trace, reference("text_classification"))
+    assert_same_run(out, trace, reference("bert"))
 
 
-def test_a_kill_inside_a_checkpoint_write_leaves_the_previous_checkpoint_to_resume_from(recipes, reference, tmp_path):
-    options, out, trace = recipes["text_classification"], tmp_path / "run", tmp_path / "trace.jsonl"
-    killed = run("text_classification", "kill-in-save", 2, options, out, trace)  # step 4's files, not yet recorded
+def test_a_kill_inside_a_checkpoint_write_leaves_the_previous_checkpoint_to_resume_from(cases, reference, tmp_path):
+    out, trace = tmp_path / "run", tmp_path / "trace.jsonl"
+    killed = run(cases["bert"], "kill-in-save", 2, out, trace)  # step 4's files, not yet recorded
     assert killed.returncode == -9
     checkpoints = tmp_path / ".run.partial" / "checkpoints"
     assert 'model_checkpoint_path: "step-3"' in (checkpoints / "checkpoint").read_text()
     assert (checkpoints / "step-4.index").is_file()  # written, but not the latest
-    assert resumed_step(run("text_classification", "none", 0, options, out, trace)) == 3
-    assert_same_run(out, trace, reference("text_classification"))
+    assert resumed_step(run(cases["bert"], "none", 0, out, trace)) == 3
+    assert_same_run(out, trace, reference("bert"))
