@@ -97,7 +97,8 @@ def test_bad_input_is_one_line(code_options, tmp_path, capsys):
 
 def test_keyword_weighted_loss_trains_the_model(code_options, tmp_path):
     """--keywords: the first step's loss is the weighted one, above the model's own (keywords weigh more)."""
-    options = {**code_options, "max_steps": 2, "evaluate_before_training": False, "checkpoint_every_steps": 1}
+    options = {**code_options, "max_steps": 2, "warmup_steps": 1, "evaluate_before_training": False,
+               "checkpoint_every_steps": 1}
     plain = causal_lm.main(as_flags({**options, "output_dir": tmp_path / "plain"}))
     weighted = causal_lm.main(as_flags({**options, "keywords": "self,def,return", "keyword_alpha": 1.0,
                                         "output_dir": tmp_path / "weighted"}))

@@ -109,7 +109,7 @@ def translation(tatoeba, marian_tokenizer, tmp_path_factory):
         # clients of this one pad on the left: rows are moved to the right, where Marian's predictor puts them
         "generate_ids_beams": generate_function(model, beams, pad, left_padding=True)})
     generator = BucketedGenerator(model, tokenizer, [16, 32], batch_size=8, options=greedy)
-    sources = [english for english, _ in tatoeba[-8:]]
+    sources = [english for english, _ in tatoeba[-24:-16]]  # long sentences whose ids fit the bucket of 16
     input_ids, attention_mask = generator.pad(tokenizer(sources)["input_ids"])
     beam_search = BucketedGenerator(model, tokenizer, [16, 32], batch_size=4, options=beams)
     # three sources: the predictor fills its batch of 4 with the first one again
