@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.kerastx-installed
 TF_MINOR ?= 2.21
 
-.PHONY: demo demo-languages test install bench clean
+.PHONY: demo demo-languages test install bench bench-torch clean
 
 install: $(STAMP)
 
@@ -50,5 +50,22 @@ bench: $(STAMP)
 	$(PY) benchmarks/causal_lm.py
 	$(PY) benchmarks/input_pipeline.py
 
+# kerastx beside transformers' PyTorch Trainer and the course's plain Keras loop (benchmarks/vs_pytorch.py).
+# torch lives in a venv of its own (about 6 GB with its CUDA libraries; TORCH_PIP_ARGS="--index-url
+# https://download.pytorch.org/whl/cpu" takes the CPU-only build): it never enters kerastx's dependencies.
+TORCH_VENV := .venv-torch
+TORCH_STAMP := $(TORCH_VENV)/.installed
+TORCH_PIP_ARGS ?=
+
+bench-torch: $(STAMP) $(TORCH_STAMP)
+	$(OFFLINE) $(PY) benchmarks/vs_pytorch.py
+
+$(TORCH_STAMP):
+	$(PYTHON) -m venv $(TORCH_VENV)
+	$(TORCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(TORCH_VENV)/bin/python -m pip install -q $(TORCH_PIP_ARGS) torch
+	$(TORCH_VENV)/bin/python -m pip install -q "transformers>=4.57,<5" "accelerate>=1.0" "huggingface_hub<1.0" safetensors
+	touch $(TORCH_STAMP)
+
 clean:
-	rm -rf $(VENV) runs
+	rm -rf $(VENV) $(TORCH_VENV) runs
