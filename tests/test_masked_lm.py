@@ -217,5 +217,7 @@ def test_export_fills_masks_of_raw_text_in_the_graph_as_the_predictor_does(mlm_r
         for index, guesses in enumerate(masks):
             assert served["tokens"][row][index].tolist() == [token for token, _ in guesses]
             assert np.max(np.abs(served["probabilities"][row][index] - [p for _, p in guesses])) <= 1e-5
-    # the guesses depend on the text (a 30-step model puts "the" first everywhere; the lists differ after it)
-    assert len({tuple(token for token, _ in masks[0]) for masks in predicted}) >= 3
+    # the guesses depend on the text: a 30-step model puts "the" first nearly everywhere and its top lists
+    # differ in few texts (2 or 3 of 30, as the optimizer's rounding falls), but their probabilities in most
+    assert len({tuple(token for token, _ in masks[0]) for masks in predicted}) >= 2
+    assert len({tuple(round(p, 4) for _, p in masks[0]) for masks in predicted}) >= 20
