@@ -21,21 +21,17 @@ def main(argv: list[str]) -> None:
     seeds = [42, 43, 44]
     if argv[:1] == ["--seeds"]:
         seeds, argv = [int(s) for s in argv[1].split(",")], argv[2:]
-    runs = []
-    for seed in seeds:
-        result, minutes = run_config(RECIPE, "recipes/mrpc.yaml", [*argv, "--seed", str(seed)])
-        runs.append((seed, result, minutes))
-    accuracies = [r.metrics["val_accuracy"] for _, r, _ in runs]
-    f1s = [r.metrics["val_f1"] for _, r, _ in runs]
-    _, last, _ = runs[-1]
-    report("mrpc", argv, last, sum(m for _, _, m in runs),
+    runs = [run_config(RECIPE, "recipes/mrpc.yaml", [*argv, "--seed", str(seed)]) for seed in seeds]
+    results = [result for result, _ in runs]
+    accuracies = [r.metrics["val_accuracy"] for r in results]
+    f1s = [r.metrics["val_f1"] for r in results]
+    report("mrpc", argv, results[-1], sum(minutes for _, minutes in runs),
            seeds=seeds, accuracy_per_seed=accuracies, f1_per_seed=f1s,
            accuracy_mean=statistics.mean(accuracies), accuracy_min=min(accuracies), accuracy_max=max(accuracies),
            f1_mean=statistics.mean(f1s),
            accuracy_per_evaluation_per_seed=[[round(e["val_accuracy"], 4) for e in r.evaluations if "val_accuracy" in e]
-                                             for _, r, _ in runs],
-           train_samples_per_second_per_seed=[
-               round(r.train_samples_per_second, 1) for _, r, _ in runs])
+                                             for r in results],
+           train_samples_per_second_per_seed=[round(r.train_samples_per_second, 1) for r in results])
 
 
 if __name__ == "__main__":

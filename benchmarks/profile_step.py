@@ -44,7 +44,7 @@ KINDS = (
 
 
 def kind_of(op_type: str) -> str:
-    op_type = op_type.lstrip("_").replace("Mkl", "").replace("Fused", "Fused")
+    op_type = op_type.lstrip("_").replace("Mkl", "")
     return next(kind for kind, pattern in KINDS if re.search(pattern, op_type))
 
 
@@ -127,11 +127,9 @@ def main() -> None:
     callbacks = trainer._callbacks
     trainer._callbacks = lambda *a, **k: [Tracing(), *callbacks(*a, **k)]
     os.chdir(ROOT)
-    recipe = RECIPES["translation" if case.task == "translation" else
-                     "causal_lm" if case.task == "causal_lm" else "text_classification"]
     argv = case.kerastx_argv(str(ROOT / "runs" / "profile" / f"{case.name}_run"), args.precision)
     argv[argv.index("--max_steps") + 1] = str(first + args.steps + 1)
-    run_cli(recipe, argv + kerastx_flags)
+    run_cli(RECIPES[case.recipe], argv + kerastx_flags)
 
     xplane = max(logdir.rglob("*.xplane.pb"), key=lambda p: p.stat().st_mtime)
     by_type, by_kind, _ = op_self_times(xplane)

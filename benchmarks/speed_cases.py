@@ -11,6 +11,7 @@ import dataclasses
 import gzip
 import json
 import os
+import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,11 @@ class Case:
     max_target_length: int | None = None
     max_documents: int | None = None  # causal LM: training documents read (enough blocks for the timed steps)
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def recipe(self) -> str:
+        """The kerastx recipe (registry name) that trains this case."""
+        return {"classification": "text_classification"}.get(self.task, self.task)
 
     @property
     def total_steps(self) -> int:
@@ -80,8 +86,8 @@ CASES = {
 
 
 def case_named(name: str) -> Case:
-    """The case ``name``, with the step counts ``KERASTX_BENCH_STEPS="WARMUP,TIMED"`` sets (vs_pytorch.py's
-    ``--steps``), if set."""
+    """The case ``name``, with the step counts ``KERASTX_BENCH_STEPS="WARMUP,TIMED"`` sets, if set (a shorter
+    run while trying a worker out)."""
     case = CASES[name]
     if os.environ.get("KERASTX_BENCH_STEPS"):
         warmup, timed = (int(n) for n in os.environ["KERASTX_BENCH_STEPS"].split(","))
@@ -111,6 +117,30 @@ def code_documents(limit: int) -> list[str]:
             if len(texts) == limit:
                 break
     return texts
+
+
+def code_blocks(tokenizer, case: Case) -> list[list[int]]:
+    """The causal LM case's training rows: its documents' token ids, each document ended by EOS, cut into
+    blocks of ``case.max_length`` (the last partial block dropped)."""
+    ids = [token for text in code_documents(case.max_documents)
+           for token in tokenizer(text)["input_ids"] + [tokenizer.eos_token_id]]
+    return [ids[start:start + case.max_length] for start in range(0, len(ids) - case.max_length, case.max_length)]
+
+
+EMBEDDING_WEIGHTS = {"embeddings", "shared", "embed_tokens", "embed_positions", "wte", "wpe", "final_logits_bias",
+                     "lm_head"}
+
+
+def non_embedding_params(named_sizes) -> dict:
+    """``{"encoder_params", "decoder_params"}``: the sizes of ``(weight name, size)`` pairs that are not
+    embeddings (nor an output layer tied to them), split by the side of an encoder-decoder they sit on. Names
+    are TensorFlow's (``.../wte/weight:0``) or torch's (``transformer.wte.weight``); whole parts are matched,
+    since TensorFlow's model prefix may hold one (``tfgpt2lm_head_model/...``)."""
+    counts = {"encoder_params": 0, "decoder_params": 0}
+    for name, size in named_sizes:
+        if not EMBEDDING_WEIGHTS.intersection(re.split(r"[/.:]", name)):
+            counts["decoder_params" if "decoder" in name else "encoder_params"] += int(size)
+    return counts
 
 
 def timing_summary(step_ends: list[float], shapes: list[tuple[int, int, int]], case: Case) -> dict:

@@ -16,7 +16,7 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.speed_cases import case_named, code_documents, mrpc_rows, tatoeba_pairs, timing_summary, write_result  # noqa: E402
+from benchmarks.speed_cases import case_named, code_blocks, mrpc_rows, tatoeba_pairs, timing_summary, write_result  # noqa: E402
 
 
 def rows_and_model(case, model_dir: str, tokenizer):
@@ -43,9 +43,7 @@ def rows_and_model(case, model_dir: str, tokenizer):
             for key in rows:
                 rows[key].append(encoded[key])
         return rows, transformers.TFAutoModelForSeq2SeqLM.from_config(config)
-    ids = [token for text in code_documents(case.max_documents)
-           for token in tokenizer(text)["input_ids"] + [tokenizer.eos_token_id]]
-    blocks = [ids[start:start + case.max_length] for start in range(0, len(ids) - case.max_length, case.max_length)]
+    blocks = code_blocks(tokenizer, case)
     return {"input_ids": blocks, "labels": blocks}, transformers.TFAutoModelForCausalLM.from_config(config)
 
 

@@ -14,19 +14,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.speed_cases import case_named, ROOT, timing_summary, write_result  # noqa: E402
+from benchmarks.speed_cases import case_named, non_embedding_params, ROOT, timing_summary, write_result  # noqa: E402
 
 
 def model_shape(model) -> dict:
     """Non-embedding parameters (encoder side and decoder side), layers and hidden size, for model FLOPs."""
     config = model.config
-    embedding = ("embeddings", "shared", "embed_tokens", "embed_positions", "wte", "wpe", "final_logits_bias")
-    counts = {"encoder_params": 0, "decoder_params": 0}
-    for weight in model.trainable_weights:
-        if any(part in weight.name for part in embedding):
-            continue
-        side = "decoder_params" if "decoder" in weight.name else "encoder_params"
-        counts[side] += int(weight.shape.num_elements())
+    counts = non_embedding_params((weight.name, weight.shape.num_elements()) for weight in model.trainable_weights)
     layers = getattr(config, "encoder_layers", None) or getattr(config, "num_hidden_layers", None) or config.n_layer
     hidden = getattr(config, "d_model", None) or getattr(config, "hidden_size", None) or config.n_embd
     return {**counts, "layers": layers, "hidden": hidden}
@@ -64,9 +58,7 @@ def main(case_name: str, precision: str, output_dir: str, extra: list[str]) -> N
     trainer._callbacks = lambda *args, **kwargs: [*callbacks(*args, **kwargs), StepClock()]
 
     os.chdir(ROOT)
-    recipe = RECIPES["translation" if case.task == "translation" else
-                     "causal_lm" if case.task == "causal_lm" else "text_classification"]
-    run_cli(recipe, case.kerastx_argv(output_dir, precision) + extra)
+    run_cli(RECIPES[case.recipe], case.kerastx_argv(output_dir, precision) + extra)
     if case.static_shapes:  # collated row by row, then batched in tf.data: every batch has the one shape
         shapes = [(case.batch_size, case.max_length, case.max_target_length or 0)] * case.total_steps
     write_result({"framework": "kerastx", **timing_summary(step_ends, shapes, case), "model": shape_of_model})

@@ -18,7 +18,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.speed_cases import case_named, code_documents, mrpc_rows, tatoeba_pairs, timing_summary, write_result  # noqa: E402
+from benchmarks.speed_cases import (  # noqa: E402
+    case_named, code_blocks, mrpc_rows, non_embedding_params, tatoeba_pairs, timing_summary, write_result)  # noqa: E402
 
 
 def rows_and_model(case, model_dir: str, tokenizer):
@@ -39,10 +40,7 @@ def rows_and_model(case, model_dir: str, tokenizer):
         rows = [tokenizer(en, text_target=fr, truncation=True, max_length=case.max_length)
                 for en, fr in tatoeba_pairs()]
         return [dict(r) for r in rows], transformers.AutoModelForSeq2SeqLM.from_config(config)
-    ids = [token for text in code_documents(case.max_documents)
-           for token in tokenizer(text)["input_ids"] + [tokenizer.eos_token_id]]
-    blocks = [ids[start:start + case.max_length] for start in range(0, len(ids) - case.max_length, case.max_length)]
-    return [{"input_ids": block, "labels": block} for block in blocks], transformers.AutoModelForCausalLM.from_config(config)
+    return [{"input_ids": block, "labels": block} for block in code_blocks(tokenizer, case)], transformers.AutoModelForCausalLM.from_config(config)
 
 
 def collator(case, tokenizer, model):
@@ -90,11 +88,7 @@ def main(case_name: str, precision: str, model_dir: str) -> None:
         trainer = trainer_class(model=model, args=arguments_class(output_dir=scratch, **arguments),
                                 train_dataset=rows, data_collator=recording_collate, callbacks=[StepClock()])
         trainer.train()
-    embedding = ("embeddings", "shared", "embed_tokens", "embed_positions", "wte", "wpe", "lm_head")
-    counts = {"encoder_params": 0, "decoder_params": 0}
-    for name, parameter in model.named_parameters():
-        if not any(part in name for part in embedding):
-            counts["decoder_params" if "decoder" in name else "encoder_params"] += parameter.numel()
+    counts = non_embedding_params((name, parameter.numel()) for name, parameter in model.named_parameters())
     write_result({"framework": "trainer", "torch": torch.__version__, "threads": torch.get_num_threads(),
                   **timing_summary(step_ends, shapes, case), "model": counts})
 
