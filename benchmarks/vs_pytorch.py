@@ -122,7 +122,11 @@ def main() -> None:
     parser.add_argument("--kerastx_flags", default="", help="extra flags for the kerastx runs (a lever to measure)")
     args = parser.parse_args()
 
-    frameworks = args.frameworks.split(",")
+    frameworks, cases = args.frameworks.split(","), args.cases.split(",")
+    for name, given, known in (("case", cases, CASES), ("framework", frameworks, FRAMEWORKS)):
+        unknown = [g for g in given if g not in known]
+        if unknown:
+            parser.error(f"unknown {name} {', '.join(unknown)}: choose from {', '.join(known)}")
     if "trainer" in frameworks and not Path(args.torch_python).exists():
         raise SystemExit(f"{args.torch_python} does not exist: run `make bench-torch` (a separate venv with torch)")
     machine = cpu()
@@ -132,7 +136,7 @@ def main() -> None:
     peaks = matmul_peaks(args.torch_python if "trainer" in frameworks else None,
                          sorted({"fp32" if p == "fp32" else "bf16" for p in precisions}))
     results = []
-    for name in args.cases.split(","):
+    for name in cases:
         for precision in precisions:
             dtype = "fp32" if precision == "fp32" else "bf16"
             peak = max(p[f"{dtype}_gflops"] for p in peaks.values())
