@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kerastx.errors import ConfigError, ModelError
 from kerastx.hub import hub_offline_by_setting, hub_reachable, offline_reason
+from kerastx.models.fewer_ops import use_fewer_ops
 from kerastx.models.minilm import HUB_ID as MINILM_HUB_ID, is_minilm_alias, minilm_directory
 from kerastx.models.pretrained import load_pretrained_tf
 from kerastx.models.scratch import ScratchSpec, train_tokenizer
@@ -215,6 +216,7 @@ def load_model(model_class, config, tokenizer, **config_overrides):
         else:
             model = from_pretrained(model_class, config.model, **config_overrides, **dropout)
     model(model.dummy_inputs, training=False)  # HF TF models build lazily; checkpoints need built weights
+    use_fewer_ops(model)
     return model
 
 
