@@ -1,9 +1,10 @@
 """Layer normalisation and exact GELU with hand-written gradients: the same values in fewer ops.
 
 Differentiated op by op, BERT's layer norm (epsilon 1e-12, below the 1.001e-5 tf_keras' fused kernel accepts)
-runs about thirty element-wise ops forward and backward, and exact GELU about fifteen. On a CPU each is a pass
-over memory and a scheduling gap, and together they outweigh a small model's matmuls. Written with their
-gradients in closed form, layer norm needs twenty and GELU twelve.
+and exact GELU are chains of small element-wise ops forward and backward; on a CPU each is a pass over memory
+and a scheduling gap, and together they weigh as much as a small model's matmuls. With their gradients in
+closed form, a MiniLM-shaped training graph (forward and gradients) has 2,263 ops instead of 2,600 (Mul 195
+instead of 259), and MRPC MiniLM spends 123 instead of 150 thread-ms per step in element-wise ops.
 
 :func:`use_fewer_ops` switches a built model's layer norms and GELU activations in place; weights, configs and
 saved models are unchanged.
