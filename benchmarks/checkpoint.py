@@ -29,6 +29,7 @@ def main(argv: list[str]) -> None:
     import json
 
     from kerastx.callbacks.checkpoint import CheckpointCallback
+    from kerastx.cli import run_cli
     from kerastx.config import RunConfig
     from kerastx.recipes.text_classification import RECIPE
     from kerastx.training import trainer
@@ -42,19 +43,19 @@ def main(argv: list[str]) -> None:
              "--max_eval_samples", "64", "--overwrite_output_dir", *argv]
     with tempfile.TemporaryDirectory() as scratch:
         timings.start()
-        full = RECIPE.main([*flags, "--output_dir", f"{scratch}/full"])
+        full = run_cli(RECIPE, [*flags, "--output_dir", f"{scratch}/full"])
         step_seconds = timings.median_step()
 
         stop_after_first_checkpoint(CheckpointCallback)
         timings.start()
         try:
-            RECIPE.main([*flags, "--output_dir", f"{scratch}/stopped"])
+            run_cli(RECIPE, [*flags, "--output_dir", f"{scratch}/stopped"])
         except SystemExit as stopped:
             assert stopped.code == 143, stopped.code
         first_step_new = timings.first_step_after_start  # TensorFlow loaded, as for the resumed run next
         restoring = time_restores(RunCheckpoints)
         timings.start()
-        resumed = RECIPE.main([*flags, "--output_dir", f"{scratch}/stopped"])
+        resumed = run_cli(RECIPE, [*flags, "--output_dir", f"{scratch}/stopped"])
         first_step_resumed = timings.first_step_after_start
 
     save_seconds = statistics.mean(full.checkpoint_seconds)
@@ -87,7 +88,7 @@ class StepTimings:
         self.steps, self.started, self.first_step_after_start = [], time.perf_counter(), None
 
     def callback(self):
-        from kerastx.training.keras import tf_keras
+        from kerastx.compat.keras import tf_keras
 
         timings = self
 

@@ -101,7 +101,7 @@ def main() -> None:
     from kerastx.cli import run_cli
     from kerastx.recipes.registry import RECIPES
     from kerastx.training import trainer
-    from kerastx.training.keras import tf_keras
+    from kerastx.compat.keras import tf_keras
 
     case = CASES[args.case]
     logdir = ROOT / "runs" / "profile" / case.name

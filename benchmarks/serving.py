@@ -53,11 +53,12 @@ def mrpc_figures(run_dir: Path, output: Path) -> dict:
 
     from kerastx.data.files import read_data_file
     from kerastx.export.onnx import run_onnx
-    from kerastx.export.run import export_run
+    from kerastx.export.run import export_recipe_run
+    from kerastx.recipes.registry import read_run
     from kerastx.export.tflite import run_tflite
 
     started = time.perf_counter()
-    export = export_run(run_dir, output, "mrpc", tflite=True, onnx=True)
+    export = export_recipe_run(read_run(run_dir)[0], run_dir, output=output, name="mrpc", tflite=True, onnx=True)
     export_seconds = round(time.perf_counter() - started, 1)
     table, _ = read_data_file(MRPC_DEV)
     firsts, seconds, labels = table["#1 String"][:], table["#2 String"][:], np.array(table["Quality"][:])
@@ -111,9 +112,10 @@ def tatoeba_figures(run_dir: Path, output: Path) -> dict:
     import tensorflow as tf
     from transformers import AutoTokenizer
 
-    from kerastx.export.run import export_run
+    from kerastx.export.run import export_recipe_run
+    from kerastx.recipes.registry import read_run
 
-    export = export_run(run_dir, output, "tatoeba")
+    export = export_recipe_run(read_run(run_dir)[0], run_dir, output=output, name="tatoeba")
     tokenizer = AutoTokenizer.from_pretrained(str(run_dir))
     sentences = [line.split("\t")[0] for line in TATOEBA.read_text(encoding="utf-8").splitlines()[-32:]]
     generate = tf.saved_model.load(str(export.path)).signatures["generate_ids"]

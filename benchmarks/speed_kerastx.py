@@ -32,7 +32,7 @@ def main(case_name: str, precision: str, output_dir: str, extra: list[str]) -> N
     from kerastx.data.features import FeatureCollator
     from kerastx.recipes.registry import RECIPES
     from kerastx.training import trainer
-    from kerastx.training.keras import tf_keras
+    from kerastx.compat.keras import tf_keras
 
     case = case_named(case_name)
     shapes, step_ends, shape_of_model = [], [], {}

@@ -2,7 +2,7 @@
 
 import sys
 
-COMMANDS = {"export": "kerastx.export.cli", "predict": "kerastx.predict"}
+COMMANDS = {"export": "kerastx.export_cli", "predict": "kerastx.predict"}
 
 
 def main(argv=None):

@@ -30,7 +30,7 @@ def run_cli(recipe, argv: list[str] | None = None):
 
             result = train_prepared_run(ready)
             if config.export:
-                export_finished_run(result.output_dir)
+                export_finished_run(recipe, result.output_dir)
             return result
         except KerastxError as err:
             print_error_and_exit(str(err), prog)
@@ -70,11 +70,12 @@ def _what_is_left(ready) -> str:
     return " before the run's first checkpoint; nothing was written"
 
 
-def export_finished_run(run_dir) -> None:
-    """``--export``: the finished run exported as ``kerastx export`` would; a failure says the run itself is kept."""
-    from kerastx.export.run import export_run
+def export_finished_run(recipe, run_dir) -> None:
+    """``--export``: the run ``recipe`` just finished, exported as ``kerastx export`` would; a failure says the run
+    itself is kept."""
+    from kerastx.export.run import export_recipe_run
 
     try:
-        export_run(run_dir)
+        export_recipe_run(recipe, run_dir)
     except KerastxError as err:
         raise KerastxError(f"the run is complete in {run_dir}, but exporting it failed: {err}") from None

@@ -12,8 +12,10 @@ import json
 import re
 from pathlib import Path
 
-from kerastx.errors import ModelError
+from kerastx.errors import KerastxError, ModelError
 
+# What save_pretrained writes for a TF model: one weights file, or an index of shards.
+WEIGHTS_FILES = ("tf_model.h5", "tf_model.h5.index.json", "model.safetensors", "model.safetensors.index.json")
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "spiece.model", "source.spm", "vocab.json")
 JSON_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "tf_model.h5.index.json")
 DAMAGED = "copy the run again from where it was trained, or train it again"
@@ -78,3 +80,32 @@ def _check_hdf5(file: Path) -> None:
             raise ModelError(f"{file}: truncated: {present} of its {whole} bytes are there; {DAMAGED}") from None
         reason = str(err).partition("(")[2].rstrip(")") or str(err)  # "Unable to ... open file (file signature ...)"
         raise ModelError(f"{file}: not a readable HDF5 weights file ({reason}); {DAMAGED}") from None
+
+
+def read_saved_run(run_dir: str | Path, known_recipes=None) -> dict:
+    """The ``config.yaml`` of a finished run directory, as a dict, checked without loading TensorFlow: a folder
+    without config.yaml, a config.yaml kerastx did not write (or naming a recipe not in ``known_recipes``), or a
+    run without its model is a one-line KerastxError saying which."""
+    from kerastx.config import SECTIONS, parse_yaml
+    from kerastx.utf8 import read_utf8
+
+    folder = Path(run_dir)
+    if not folder.is_dir():
+        raise KerastxError(f"{run_dir}: " + ("a file, not a run directory" if folder.exists() else "no such folder"))
+    config_file = folder / "config.yaml"
+    if not config_file.is_file():
+        raise KerastxError(f"{run_dir}: not a kerastx run directory (no config.yaml)")
+    saved = parse_yaml(read_utf8(config_file, KerastxError), str(config_file), KerastxError)
+    not_written_by_a_run = f"{config_file}: not the config.yaml of a kerastx run"
+    if not isinstance(saved, dict) or not isinstance(saved.get("recipe"), str):
+        raise KerastxError(f"{not_written_by_a_run} (it has no 'recipe: <task>' line)")
+    if known_recipes is not None and saved["recipe"] not in known_recipes:
+        raise KerastxError(f"{not_written_by_a_run}: unknown recipe {saved['recipe']!r} "
+                           f"(recipes: {', '.join(known_recipes)})")
+    malformed = next((s for s in SECTIONS if not isinstance(saved.get(s) or {}, dict)), None)
+    if malformed:
+        raise KerastxError(f"{not_written_by_a_run}: its '{malformed}' section is not a mapping of option: value")
+    if not any((folder / name).is_file() for name in WEIGHTS_FILES):
+        raise KerastxError(f"{run_dir}: no saved model ({WEIGHTS_FILES[0]}); the run did not finish, or its files "
+                           "were moved: run the recipe again")
+    return saved

@@ -30,6 +30,7 @@ import sys
 import threading
 
 import kerastx  # noqa: F401  (before TensorFlow: pins Keras 2)
+from kerastx.cli import run_cli
 from kerastx.recipes.registry import RECIPES
 
 
@@ -138,4 +139,4 @@ if __name__ == "__main__":
         kill_inside_save(int(amount))
     elif how == "term-in":
         term_when(amount)
-    RECIPES[os.environ.get("KERASTX_RECIPE", "text_classification")].main(argv)
+    run_cli(RECIPES[os.environ.get("KERASTX_RECIPE", "text_classification")], argv)

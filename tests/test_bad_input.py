@@ -7,10 +7,12 @@ folder left behind. Almost every mistake is found before any model is built; the
 import json
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from kerastx.cli import run_cli
 from kerastx.recipes.registry import RECIPES
 from tests_helpers import ANY_MACHINE, as_flags, one_line_error
 
@@ -339,7 +341,7 @@ def test_a_recipe_mistake_is_one_line_exit_2_and_writes_nothing(recipe, edit, me
     monkeypatch.chdir(tmp_path)  # a default output_dir (runs/<recipe>) would land here
     folder = Folder(tmp_path / "data")
     options = {**WORKING[recipe](folder), "output_dir": tmp_path / "out"}
-    error = one_line_error(RECIPES[recipe].main, as_flags(edit(options, folder)), capsys)
+    error = one_line_error(partial(run_cli, RECIPES[recipe]), as_flags(edit(options, folder)), capsys)
     assert message in error
     left = [p.name for p in tmp_path.iterdir() if p.name != "data"]
     assert left == [], left  # no run directory, no .out.partial-* staging folder, no runs/

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from kerastx.training.keras import tf_keras
+from kerastx.compat.keras import tf_keras
 from tests_helpers import tokenized_mrpc
 
 BERT_INPUTS = ["input_ids", "attention_mask", "token_type_ids"]

@@ -35,7 +35,7 @@ def tiny_gpt2(tokenizer):
     from transformers import TFAutoModelForCausalLM
 
     from kerastx.models.scratch import ScratchSpec
-    from kerastx.training.keras import tf_keras
+    from kerastx.compat.keras import tf_keras
 
     tf_keras.utils.set_random_seed(0)
     config = ScratchSpec.parse("scratch:gpt2-tiny").build_config(tokenizer, 64, resid_pdrop=0.0, embd_pdrop=0.0,
@@ -259,7 +259,7 @@ def test_keyword_loss_with_alpha_0_is_the_models_own_loss(tokenizer, weighted_ba
 def test_keyword_loss_weighs_each_text_by_its_keywords_and_is_what_fit_trains_on(tokenizer, weighted_batch):
     import tensorflow as tf
 
-    from kerastx.training.keras import tf_keras
+    from kerastx.compat.keras import tf_keras
     from kerastx.training.keyword_loss import use_keyword_weighted_loss
 
     input_ids, labels, keyword_ids = weighted_batch

@@ -86,11 +86,12 @@ def test_a_process_left_in_mixed_precision_still_exports_a_float32_model(minilm_
     are about 1e-2 off), and the process keeps its policy."""
     import tf_keras
 
-    from kerastx.export.run import export_run
+    from kerastx.export.run import export_recipe_run
+    from kerastx.recipes.text_classification import RECIPE
     from kerastx.training.precision import global_precision
 
     with global_precision("mixed_bfloat16"):
-        export = export_run(minilm_run, tmp_path, verify=False, without_text=True, log=lambda line: None)
+        export = export_recipe_run(RECIPE, minilm_run, tmp_path, verify=False, without_text=True, log=lambda line: None)
         assert tf_keras.mixed_precision.global_policy().name == "mixed_bfloat16"
     encoded, logits = dev_logits
     served = run_in_fresh_process(export.path, "predict_ids", encoded)

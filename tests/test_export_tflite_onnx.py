@@ -35,7 +35,7 @@ def exported(tmp_path_factory, shared_data):
 
     from kerastx.data.files import read_data_file
     from kerastx.models.scratch import ScratchSpec, train_tokenizer
-    from kerastx.training.keras import tf_keras
+    from kerastx.compat.keras import tf_keras
 
     mrpc = shared_data("mrpc")
     train, _ = read_data_file(mrpc / "train.tsv")

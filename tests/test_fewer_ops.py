@@ -6,7 +6,7 @@ import pytest
 import kerastx  # noqa: F401  (legacy Keras before TensorFlow)
 import tensorflow as tf
 from kerastx.models.fewer_ops import gelu, layer_norm, use_fewer_ops
-from kerastx.training.keras import tf_keras
+from kerastx.compat.keras import tf_keras
 
 
 def _values_and_gradients(function, inputs: list):

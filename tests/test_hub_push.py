@@ -169,7 +169,7 @@ def mrpc(shared_data):
     afresh with a fixed seed, and real MRPC rows tokenized by a scratch tokenizer."""
     from transformers import BertConfig, TFAutoModelForSequenceClassification
 
-    from kerastx.training.keras import tf_keras
+    from kerastx.compat.keras import tf_keras
     from tests_helpers import tokenized_mrpc
 
     tokenizer, data, collator = tokenized_mrpc(shared_data("mrpc"), rows=96, vocab_size=600)
@@ -192,7 +192,7 @@ def mrpc(shared_data):
 def waiting_for_each_push(push, then=lambda epoch: None):
     """A callback to put after ``push``: at each epoch end, waits until the epoch's push is settled (so that
     each epoch is one commit, none replaced by the next), then calls ``then(epoch)``."""
-    from kerastx.training.keras import tf_keras
+    from kerastx.compat.keras import tf_keras
 
     def settle_then(epoch, logs):
         assert push.uploader.wait(timeout=60)
@@ -325,7 +325,7 @@ def test_a_wrong_token_fails_each_push_on_one_line_and_training_goes_on(hub, mrp
 
 def test_save_strategy_steps_pushes_every_save_steps_steps(hub, mrpc, tmp_path):
     from kerastx import PushToHubCallback
-    from kerastx.training.keras import tf_keras
+    from kerastx.compat.keras import tf_keras
 
     fresh_model, train, _, _ = mrpc
     push = PushToHubCallback(tmp_path / "bert-steps", save_strategy="steps", save_steps=1)

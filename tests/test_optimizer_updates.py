@@ -7,7 +7,7 @@ import pytest
 import kerastx  # noqa: F401  (legacy Keras before TensorFlow)
 import tensorflow as tf
 from kerastx.config import RunConfig
-from kerastx.training.keras import tf_keras
+from kerastx.compat.keras import tf_keras
 from kerastx.training.optimizer import UpdatesAfterBackward, build_optimizer
 
 VOCABULARY, LENGTH = 40, 6

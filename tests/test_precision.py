@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import yaml
 
-from kerastx.training.keras import tf_keras
+from kerastx.compat.keras import tf_keras
 from kerastx.training.precision import Gpu, Hardware, choose_precision, cpu_flags, global_precision, is_t5_family
 from tests_helpers import TINY_TRAINING, as_flags, mrpc_files
 

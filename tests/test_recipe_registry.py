@@ -4,10 +4,12 @@ architecture check that fails before anything loads."""
 import subprocess
 import sys
 import tomllib
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from kerastx.cli import run_cli
 from kerastx.recipes.registry import RECIPES, get_recipe
 from kerastx.errors import KerastxError
 from tests_helpers import one_line_error
@@ -26,7 +28,7 @@ def test_every_recipe_has_its_console_script_and_predict_has_one():
 
 
 def test_importing_every_recipe_and_predict_does_not_load_tensorflow():
-    code = ("import sys, kerastx.recipes.registry, kerastx.predict, kerastx.export.cli;"
+    code = ("import sys, kerastx.recipes.registry, kerastx.predict, kerastx.export_cli;"
             "assert 'tensorflow' not in sys.modules, 'tensorflow imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -43,7 +45,7 @@ def test_an_unknown_recipe_name_lists_the_recipes():
                                          ("summarization", "scratch:bert-mini")])
 def test_a_scratch_architecture_that_does_not_fit_the_task_fails_before_loading(name, model, tmp_path, capsys):
     recipe = RECIPES[name]
-    error = one_line_error(recipe.main, ["--train_file", str(tmp_path / "absent.jsonl"), "--model", model,
+    error = one_line_error(partial(run_cli, recipe), ["--train_file", str(tmp_path / "absent.jsonl"), "--model", model,
                                          "--output_dir", str(tmp_path / "out")], capsys)
     assert f"model '{model}'" in error and name.replace("_", " ") in error
     assert "absent.jsonl" not in error  # nothing was read

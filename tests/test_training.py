@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kerastx.training.keras import tf_keras
+from kerastx.compat.keras import tf_keras
 from tests_helpers import tokenized_mrpc
 
 

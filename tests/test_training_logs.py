@@ -11,7 +11,7 @@ from kerastx.callbacks.metrics import EvaluationCallback
 from kerastx.callbacks.progress import ProgressLogger
 from kerastx.callbacks.tensorboard import StepTensorBoard
 from kerastx.evaluation.base import MIN
-from kerastx.training.keras import tf_keras
+from kerastx.compat.keras import tf_keras
 
 PEAK_LR, WARMUP, TOTAL = 0.05, 4, 10  # 2 epochs of 5 batches
 

@@ -74,12 +74,12 @@ def given(flag: str, argv: list[str]) -> bool:
 
 def main(argv: list[str] | None = None):
     args, recipe_argv = parse_args(argv)
-    import importlib
-
     import kerastx  # noqa: F401  (Keras 2 before TensorFlow)
+    from kerastx.cli import run_cli
     from kerastx.config import print_error_and_exit
     from kerastx.data.tfrecords import read_index
     from kerastx.errors import KerastxError
+    from kerastx.recipes.registry import get_recipe
     from kerastx.startup_logs import quiet_start_up
 
     quiet_start_up()
@@ -94,8 +94,7 @@ def main(argv: list[str] | None = None):
     tpu = find_tpu(args.tpu)
     if tpu and not given("--strategy", recipe_argv):
         recipe_argv += ["--strategy", "tpu", "--tpu", tpu]
-    recipe = importlib.import_module(f"kerastx.recipes.{args.task}")
-    return recipe.main(["--train_shards", args.train_shards, *recipe_argv])
+    return run_cli(get_recipe(args.task), ["--train_shards", args.train_shards, *recipe_argv])
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from kerastx.training.keras import tf_keras
+from kerastx.compat.keras import tf_keras
 
 
 class BestModel(tf_keras.callbacks.Callback):

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 from kerastx.data.pipeline import DataPosition
 from kerastx.errors import NonFiniteLossError, TrainingStopped
-from kerastx.training.keras import tf_keras
+from kerastx.compat.keras import tf_keras
 
 
 @dataclass

@@ -14,7 +14,7 @@ import time
 import warnings
 
 from kerastx.errors import CallbackError
-from kerastx.training.keras import tf_keras
+from kerastx.compat.keras import tf_keras
 
 
 class EvaluationCallback(tf_keras.callbacks.Callback):

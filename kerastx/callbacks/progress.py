@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from kerastx.callbacks.recent_loss import RecentLoss
-from kerastx.training.keras import tf_keras
+from kerastx.compat.keras import tf_keras
 
 
 class ProgressLogger(tf_keras.callbacks.Callback):

@@ -2,6 +2,6 @@
 
 import sys
 
-from kerastx.export.cli import main
+from kerastx.export_cli import main
 
 sys.exit(main(prog="python -m kerastx.export"))

@@ -1,4 +1,4 @@
-"""Export a finished run: ``export_run("runs/mrpc")`` -> ``runs/mrpc/export/mrpc/1/`` (TF Serving's layout), and
+"""Export a finished run: ``export_recipe_run(recipe, "runs/mrpc")`` -> ``runs/mrpc/export/mrpc/1/`` (TF Serving's layout), and
 with ``tflite``/``onnx`` the ``predict_ids`` signature converted beside it (``<name>-tflite/<version>/``,
 ``<name>-onnx/<version>/``), each checked against the trained model.
 
@@ -37,23 +37,26 @@ def check_exportable(run_dir: Path, saved: dict, config_class) -> None:
                           f"({', '.join(unknown)}): it was written by another version")
 
 
-def export_run(run_dir: str | Path, output: str | Path | None = None, name: str | None = None,
-               version: int | None = None, tflite: bool = False, onnx: bool = False, verify: bool = True,
-               without_text: bool = False, log=print):
-    """Export the run in ``run_dir``; returns the :class:`~kerastx.export.savedmodel.Export` of its SavedModel.
-    ``without_text`` leaves out the signatures that tokenize in the graph, for servers without tensorflow-text.
+def export_recipe_run(recipe, run_dir: str | Path, output: str | Path | None = None, name: str | None = None,
+                      version: int | None = None, tflite: bool = False, onnx: bool = False, verify: bool = True,
+                      without_text: bool = False, log=print):
+    """Export the run in ``run_dir``, which ``recipe`` trained; returns the :class:`~kerastx.export.savedmodel.Export`
+    of its SavedModel. ``without_text`` leaves out the signatures that tokenize in the graph, for servers without
+    tensorflow-text. (``kerastx.recipes.registry.read_run(run_dir)`` says which recipe trained a run.)
 
     Example::
 
-        export = export_run("runs/mrpc", tflite=True)
+        export = export_recipe_run(text_classification.RECIPE, "runs/mrpc", tflite=True)
         export.path        # runs/mrpc/export/mrpc/1
         export.signatures  # ['predict_ids', 'predict_text']
     """
     from kerastx.config import parse_saved_config
-    from kerastx.recipes.registry import read_run
+    from kerastx.model_files import read_saved_run
 
     run_dir = Path(run_dir)
-    recipe, saved = read_run(run_dir)
+    saved = read_saved_run(run_dir)
+    if saved["recipe"] != recipe.name:
+        raise ExportError(f"{run_dir} was trained by the {saved['recipe']} recipe, not by {recipe.name}")
     check_exportable(run_dir, saved, recipe.config_class)
     config = parse_saved_config(recipe.config_class, saved)
     if recipe.serving is None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kerastx.inference.base import TextInputs
+from kerastx.predictor import TextInputs
 
 
 @dataclass
@@ -46,7 +46,7 @@ def length_buckets(max_length: int, smallest: int = 16) -> list[int]:
 
 class BucketedGenerator(TextInputs):
     """Texts in, generated texts out, with one XLA compilation per length bucket (a predictor: see
-    :mod:`kerastx.inference.base`).
+    :mod:`kerastx.predictor`).
 
     Example::
 

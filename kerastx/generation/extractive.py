@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from kerastx.data.extractive import pick_sentences, sentence_inputs, sentence_spans
-from kerastx.inference.base import TextInputs
 from kerastx.metrics.generation import split_sentences
+from kerastx.predictor import TextInputs
 
 LENGTH_MULTIPLE = 64  # inputs are padded to a multiple of this: few shapes, few retraces
 

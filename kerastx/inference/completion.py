@@ -43,7 +43,7 @@ class Completion(NamedTuple):
 
 
 class Completer(BucketedGenerator):
-    """Prompts in, :class:`Completion` results out (a predictor: see :mod:`kerastx.inference.base`).
+    """Prompts in, :class:`Completion` results out (a predictor: see :mod:`kerastx.predictor`).
 
     Prompts longer than the last bucket keep their end, the text the completion follows. Generation stops
     at the end-of-text token or after ``max_new_tokens``. With ``sampling.do_sample``, the same prompts and

@@ -7,7 +7,7 @@ and consecutive words of one entity are merged the way transformers' NER pipelin
 
 from __future__ import annotations
 
-from kerastx.inference.base import TextInputs
+from kerastx.predictor import TextInputs
 
 OUTSIDE = "O"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from kerastx.errors import DataError
-from kerastx.inference.base import TextInputs
+from kerastx.predictor import TextInputs
 
 
 class MaskFiller(TextInputs):
     """Texts holding the tokenizer's mask token (``[MASK]`` for BERT) in, the ``top_k`` most likely tokens for
     each mask out: ``[[("great", 0.41), ("good", 0.12), ...], ...]`` per text, one list per mask (a predictor:
-    see :mod:`kerastx.inference.base`). Answers like ``pipeline("fill-mask")``.
+    see :mod:`kerastx.predictor`). Answers like ``pipeline("fill-mask")``.
 
     Example::
 

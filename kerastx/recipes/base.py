@@ -1,7 +1,7 @@
 """A recipe is a declaration of parts: what a task's data is (:class:`TaskData`: read, check, tokenize,
 and the :class:`~kerastx.data.features.FeatureSpec` of its features), how it is measured (an
 evaluator, :mod:`kerastx.evaluation`) and how a trained model answers (a predictor,
-:mod:`kerastx.inference.base`). Everything else (data loading, model resolution, strategy,
+:mod:`kerastx.predictor`). Everything else (data loading, model resolution, strategy,
 precision, optimizer, padding, fit, when to evaluate, run directory) is the shared trainer's.
 
 This module stays light (no TensorFlow import), so ``--help`` answers at once.
@@ -142,9 +142,3 @@ class Recipe:
                 raise ConfigError(f"{err} for {task}") from None
         else:
             check_pretrained(config, task, self.model_class, self.scratch_architectures)
-
-    def main(self, argv: list[str] | None = None):
-        """``python -m kerastx.recipes.<task>``: flags and ``--config`` YAML -> a run."""
-        from kerastx.cli import run_cli
-
-        return run_cli(self, argv)

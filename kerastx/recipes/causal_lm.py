@@ -14,7 +14,9 @@ per byte, which does not depend on the tokenizer and compares with a compressor 
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
+from kerastx.cli import run_cli
 from kerastx.config import check_positive, option
 from kerastx.errors import ConfigError
 from kerastx.models.scratch import CAUSAL_ARCHITECTURES
@@ -135,7 +137,7 @@ RECIPE = Recipe(
     builtin_datasets={"python-stdlib": _stdlib},
     adapt_model=keyword_weighted_loss,
 )
-main = RECIPE.main
+main = partial(run_cli, RECIPE)  # main(argv=None): the console script and python -m
 
 if __name__ == "__main__":
     main()

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import partial
 
+from kerastx.cli import run_cli
 from kerastx.config import RunConfig, check_positive, option
 from kerastx.errors import ConfigError
 from kerastx.recipes.base import PreparedData, Recipe, TaskData
@@ -119,7 +121,7 @@ RECIPE = Recipe(
     main_metric="rougeL",
     pipeline_task=None,  # transformers has no extractive summarization pipeline: kerastx.load_predictor is the way
 )
-main = RECIPE.main
+main = partial(run_cli, RECIPE)  # main(argv=None): the console script and python -m
 
 if __name__ == "__main__":
     main()

@@ -16,7 +16,9 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from functools import partial
 
+from kerastx.cli import run_cli
 from kerastx.config import option
 from kerastx.errors import ConfigError
 from kerastx.recipes.base import Recipe
@@ -112,7 +114,7 @@ RECIPE = Recipe(
     main_metric="perplexity",
     pipeline_task="fill-mask",
 )
-main = RECIPE.main
+main = partial(run_cli, RECIPE)  # main(argv=None): the console script and python -m
 
 if __name__ == "__main__":
     main()

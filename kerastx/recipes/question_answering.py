@@ -13,7 +13,9 @@ validation question is about a paragraph seen in training.
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
+from kerastx.cli import run_cli
 from kerastx.config import RunConfig, check_positive, option
 from kerastx.errors import ConfigError
 from kerastx.recipes.base import PreparedData, Recipe, TaskData
@@ -126,7 +128,7 @@ RECIPE = Recipe(
     main_metric="f1",
     pipeline_task="question-answering",
 )
-main = RECIPE.main
+main = partial(run_cli, RECIPE)  # main(argv=None): the console script and python -m
 
 if __name__ == "__main__":
     main()

@@ -12,7 +12,9 @@ in the BBC News Summary layout (``News Articles/<category>/*.txt`` beside ``Summ
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
+from kerastx.cli import run_cli
 from kerastx.config import option
 from kerastx.evaluation.generation import ROUGE
 from kerastx.models.scratch import SEQ2SEQ_ARCHITECTURES
@@ -67,7 +69,7 @@ RECIPE = Recipe(
     pipeline_task="summarization",
     scratch_architectures=SEQ2SEQ_ARCHITECTURES,
 )
-main = RECIPE.main
+main = partial(run_cli, RECIPE)  # main(argv=None): the console script and python -m
 
 if __name__ == "__main__":
     main()

@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
+from kerastx.cli import run_cli
 from kerastx.config import RunConfig, option
 from kerastx.recipes.base import PreparedData, Recipe, TaskData
 from kerastx.serving.classification import classification_serving
@@ -129,7 +131,7 @@ RECIPE = Recipe(
     pipeline_task="text-classification",
     builtin_datasets={"ui-languages": _ui_languages},
 )
-main = RECIPE.main
+main = partial(run_cli, RECIPE)  # main(argv=None): the console script and python -m
 
 if __name__ == "__main__":
     main()

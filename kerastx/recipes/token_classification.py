@@ -12,7 +12,9 @@ list of tags per row, or a hub dataset (integer tags are read through its ClassL
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
+from kerastx.cli import run_cli
 from kerastx.config import RunConfig, option
 from kerastx.errors import DataError
 from kerastx.recipes.base import PreparedData, Recipe, TaskData
@@ -151,7 +153,7 @@ RECIPE = Recipe(
     main_metric="f1",
     pipeline_task="token-classification",
 )
-main = RECIPE.main
+main = partial(run_cli, RECIPE)  # main(argv=None): the console script and python -m
 
 if __name__ == "__main__":
     main()

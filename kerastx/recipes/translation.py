@@ -13,8 +13,10 @@ or a ManyThings/Tatoeba ``.txt`` file (``English<TAB>French`` per line, for eith
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from pathlib import Path
 
+from kerastx.cli import run_cli
 from kerastx.config import check_positive, option
 from kerastx.errors import ConfigError, DataError
 from kerastx.evaluation.generation import BLEU
@@ -140,7 +142,7 @@ RECIPE = Recipe(
     scratch_architectures=SEQ2SEQ_ARCHITECTURES,
     builtin_datasets={"ui-translations": _ui_translations},
 )
-main = RECIPE.main
+main = partial(run_cli, RECIPE)  # main(argv=None): the console script and python -m
 
 if __name__ == "__main__":
     main()

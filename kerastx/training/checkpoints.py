@@ -22,7 +22,7 @@ def use_checkpointable_dropout() -> None:
     """Make the dropout layers built from now on draw from ``tf.random.Generator``s, whose state a
     checkpoint can hold (tf-keras' default, stateful random ops, keeps it inside the kernels, so a resumed
     run would draw other dropout masks). Call before the model is built."""
-    from kerastx.training.keras import tf_keras
+    from kerastx.compat.keras import tf_keras
 
     tf_keras.backend.experimental.enable_tf_random_generator()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kerastx.run_dir import CHECKPOINTS
 from kerastx.training.strategy import non_chief_task
-from kerastx.training.keras import tf_keras
+from kerastx.compat.keras import tf_keras
 
 NEVER_PUSHED = [".lock", "best.writing/*", "best.replaced/*"]
 

@@ -29,7 +29,7 @@ from kerastx.models.resolve import load_model
 from kerastx.report import model_card, plot_training_curves
 from kerastx.training.checkpoints import RunCheckpoints, use_checkpointable_dropout
 from kerastx.training.hub_sync import PushEachEpoch, ignored_when_pushing, run_uploader
-from kerastx.training.keras import tf_keras
+from kerastx.compat.keras import tf_keras
 from kerastx.training.optimizer import build_optimizer
 from kerastx.training.precision import Hardware, choose_precision, float32_logits, global_precision
 from kerastx.training.preparation import PreparedRun, prepare_run
