@@ -99,9 +99,9 @@ def main() -> None:
     import kerastx  # noqa: F401
     import tensorflow as tf
     from kerastx.cli import run_cli
+    from kerastx.compat.keras import tf_keras
     from kerastx.recipes.registry import RECIPES
     from kerastx.training import trainer
-    from kerastx.compat.keras import tf_keras
 
     case = CASES[args.case]
     logdir = ROOT / "runs" / "profile" / case.name

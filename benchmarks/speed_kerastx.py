@@ -29,10 +29,10 @@ def model_shape(model) -> dict:
 def main(case_name: str, precision: str, output_dir: str, extra: list[str]) -> None:
     import kerastx  # noqa: F401  (legacy Keras before TensorFlow)
     from kerastx.cli import run_cli
+    from kerastx.compat.keras import tf_keras
     from kerastx.data.features import FeatureCollator
     from kerastx.recipes.registry import RECIPES
     from kerastx.training import trainer
-    from kerastx.compat.keras import tf_keras
 
     case = case_named(case_name)
     shapes, step_ends, shape_of_model = [], [], {}

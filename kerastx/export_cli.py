@@ -40,8 +40,9 @@ def main(argv=None, prog: str = "kerastx export"):
 
             recipe, _ = read_run(args.run_dir)  # a wrong directory is one line before TensorFlow loads
             quiet_start_up(args.verbose)
-            export_recipe_run(recipe, args.run_dir, output=args.output, name=args.name, version=args.version, tflite=args.tflite,
-                       onnx=args.onnx, verify=not args.no_verify, without_text=args.without_text)
+            export_recipe_run(recipe, args.run_dir, output=args.output, name=args.name, version=args.version,
+                              tflite=args.tflite, onnx=args.onnx, verify=not args.no_verify,
+                              without_text=args.without_text)
         except KerastxError as err:
             print_error_and_exit(str(err), prog)
         except OSError as err:

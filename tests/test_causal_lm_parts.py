@@ -34,8 +34,8 @@ def tiny_gpt2(tokenizer):
     """A tiny scratch GPT-2 with fixed weights and no dropout (losses compared exactly)."""
     from transformers import TFAutoModelForCausalLM
 
-    from kerastx.models.scratch import ScratchSpec
     from kerastx.compat.keras import tf_keras
+    from kerastx.models.scratch import ScratchSpec
 
     tf_keras.utils.set_random_seed(0)
     config = ScratchSpec.parse("scratch:gpt2-tiny").build_config(tokenizer, 64, resid_pdrop=0.0, embd_pdrop=0.0,

@@ -101,7 +101,8 @@ def test_every_recipe_answers_help_without_loading_tensorflow():
     """In a fresh interpreter: kerastx.recipes.registry's test covers importing; this covers answering --help
     (every option's help text formatted: a bare % in one would crash argparse)."""
     code = ("import sys\nfrom kerastx.cli import run_cli\nfrom kerastx.recipes.registry import RECIPES\n"
-            "for recipe in RECIPES.values():\n    try:\n        run_cli(recipe, ['--help'])\n    except SystemExit as done:\n        assert done.code == 0\n"
+            "for recipe in RECIPES.values():\n    try:\n        run_cli(recipe, ['--help'])\n"
+            "    except SystemExit as done:\n        assert done.code == 0\n"
             "assert 'tensorflow' not in sys.modules, 'tensorflow imported'")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

@@ -33,9 +33,9 @@ def exported(tmp_path_factory, shared_data):
     import tensorflow as tf
     from transformers import TFAutoModelForSequenceClassification
 
+    from kerastx.compat.keras import tf_keras
     from kerastx.data.files import read_data_file
     from kerastx.models.scratch import ScratchSpec, train_tokenizer
-    from kerastx.compat.keras import tf_keras
 
     mrpc = shared_data("mrpc")
     train, _ = read_data_file(mrpc / "train.tsv")

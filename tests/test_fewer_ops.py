@@ -5,8 +5,8 @@ import pytest
 
 import kerastx  # noqa: F401  (legacy Keras before TensorFlow)
 import tensorflow as tf
-from kerastx.models.fewer_ops import gelu, layer_norm, use_fewer_ops
 from kerastx.compat.keras import tf_keras
+from kerastx.models.fewer_ops import gelu, layer_norm, use_fewer_ops
 
 
 def _values_and_gradients(function, inputs: list):

@@ -39,8 +39,9 @@ def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
             found.update(alias.name for alias in node.names if alias.name in modules)
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
-            if node.level:
-                base = ".".join([*package.split(".")[: len(package.split(".")) - node.level + 1], *filter(None, [base])])
+            if node.level:  # a relative import: up node.level - 1 packages from this one
+                above = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*above, base] if base else above)
             for alias in node.names:
                 target = f"{base}.{alias.name}"
                 found.add(target if target in modules else base)

@@ -6,8 +6,8 @@ import pytest
 
 import kerastx  # noqa: F401  (legacy Keras before TensorFlow)
 import tensorflow as tf
-from kerastx.config import RunConfig
 from kerastx.compat.keras import tf_keras
+from kerastx.config import RunConfig
 from kerastx.training.optimizer import UpdatesAfterBackward, build_optimizer
 
 VOCABULARY, LENGTH = 40, 6

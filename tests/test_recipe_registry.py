@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from kerastx.cli import run_cli
-from kerastx.recipes.registry import RECIPES, get_recipe
 from kerastx.errors import KerastxError
+from kerastx.recipes.registry import RECIPES, get_recipe
 from tests_helpers import one_line_error
 
 ROOT = Path(__file__).resolve().parent.parent

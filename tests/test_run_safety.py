@@ -144,8 +144,8 @@ def test_sigusr1_asks_for_a_checkpoint_now_and_training_goes_on(options, tmp_pat
     import os
     import signal
 
-    from kerastx.training import trainer
     from kerastx.compat.keras import tf_keras
+    from kerastx.training import trainer
 
     class SignalAtStep3(tf_keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):

@@ -55,8 +55,8 @@ def gpt2_tokenizer(code_texts):
 def scratch_model(spec, tokenizer, auto_class):
     import transformers
 
-    from kerastx.models.scratch import ScratchSpec
     from kerastx.compat.keras import tf_keras
+    from kerastx.models.scratch import ScratchSpec
 
     tf_keras.utils.set_random_seed(0)
     model = getattr(transformers, auto_class).from_config(ScratchSpec.parse(spec).build_config(tokenizer, 64))

@@ -10,8 +10,8 @@ import pytest
 from kerastx.callbacks.metrics import EvaluationCallback
 from kerastx.callbacks.progress import ProgressLogger
 from kerastx.callbacks.tensorboard import StepTensorBoard
-from kerastx.evaluation.base import MIN
 from kerastx.compat.keras import tf_keras
+from kerastx.evaluation.base import MIN
 
 PEAK_LR, WARMUP, TOTAL = 0.05, 4, 10  # 2 epochs of 5 batches
 

@@ -7,9 +7,9 @@ import signal
 import time
 from dataclasses import asdict, dataclass, field
 
+from kerastx.compat.keras import tf_keras
 from kerastx.data.pipeline import DataPosition
 from kerastx.errors import NonFiniteLossError, TrainingStopped
-from kerastx.compat.keras import tf_keras
 
 
 @dataclass

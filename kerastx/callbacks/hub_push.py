@@ -9,9 +9,9 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from kerastx.compat.keras import tf_keras
 from kerastx.errors import ConfigError
 from kerastx.hub_upload import DEFAULT_REQUEST_TIMEOUT, HubUploader
-from kerastx.compat.keras import tf_keras
 
 CHECKPOINT = "checkpoint/ckpt"  # tf.train.Checkpoint prefix in output_dir: ckpt.index, ckpt.data-00000-of-00001
 _STRATEGIES = ("epoch", "steps", "no")

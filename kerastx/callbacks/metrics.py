@@ -13,8 +13,8 @@ from __future__ import annotations
 import time
 import warnings
 
-from kerastx.errors import CallbackError
 from kerastx.compat.keras import tf_keras
+from kerastx.errors import CallbackError
 
 
 class EvaluationCallback(tf_keras.callbacks.Callback):

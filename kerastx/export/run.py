@@ -1,5 +1,5 @@
-"""Export a finished run: ``export_recipe_run(recipe, "runs/mrpc")`` -> ``runs/mrpc/export/mrpc/1/`` (TF Serving's layout), and
-with ``tflite``/``onnx`` the ``predict_ids`` signature converted beside it (``<name>-tflite/<version>/``,
+"""Export a finished run: ``export_recipe_run(recipe, "runs/mrpc")`` -> ``runs/mrpc/export/mrpc/1/`` (TF Serving's
+layout), and with ``tflite``/``onnx`` the ``predict_ids`` signature converted beside it (``<name>-tflite/<version>/``,
 ``<name>-onnx/<version>/``), each checked against the trained model.
 
 What is wrong with the run (not a finished run, written by another kerastx, files missing) is found before

@@ -14,9 +14,9 @@ from the seed, so perplexity compares between runs and between models.
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
 import numpy as np
-from functools import partial
 
 from kerastx.cli import run_cli
 from kerastx.config import option

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kerastx.compat.keras import tf_keras
 from kerastx.run_dir import CHECKPOINTS
 from kerastx.training.strategy import non_chief_task
-from kerastx.compat.keras import tf_keras
 
 NEVER_PUSHED = [".lock", "best.writing/*", "best.replaced/*"]
 

@@ -23,13 +23,13 @@ from kerastx.config import config_to_dict
 from kerastx.data.features import FeatureCollator
 from kerastx.data.pipeline import (IndexedTraining, ShardTraining, batches_per_epoch, build_tf_dataset,
                                    build_train_dataset)
+from kerastx.compat.keras import tf_keras
 from kerastx.errors import CheckpointError, ConfigError, KerastxError, shortened
 from kerastx.evaluation.loss import WithValidationLoss
 from kerastx.models.resolve import load_model
 from kerastx.report import model_card, plot_training_curves
 from kerastx.training.checkpoints import RunCheckpoints, use_checkpointable_dropout
 from kerastx.training.hub_sync import PushEachEpoch, ignored_when_pushing, run_uploader
-from kerastx.compat.keras import tf_keras
 from kerastx.training.optimizer import build_optimizer
 from kerastx.training.precision import Hardware, choose_precision, float32_logits, global_precision
 from kerastx.training.preparation import PreparedRun, prepare_run
