@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.kerastx-installed
 TF_MINOR ?= 2.21
 
-.PHONY: demo demo-languages test install bench bench-torch clean
+.PHONY: demo demo-languages test docs install bench bench-torch clean
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ demo-languages: $(STAMP)
 
 test: $(STAMP)
 	$(OFFLINE) $(PY) -m pytest -q
+
+# The documentation site (docs/, mkdocs.yml) into site/: open site/index.html, or `$(PY) -m mkdocs serve`.
+# --strict: a broken link or anchor fails the build (tests/test_docs.py builds it too).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
 bench: $(STAMP)
 	$(PY) benchmarks/demo.py
@@ -68,4 +73,4 @@ $(TORCH_STAMP):
 	touch $(TORCH_STAMP)
 
 clean:
-	rm -rf $(VENV) $(TORCH_VENV) runs
+	rm -rf $(VENV) $(TORCH_VENV) runs site
