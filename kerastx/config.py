@@ -331,7 +331,7 @@ def build_parser(config_class, prog: str, description: str) -> argparse.Argument
                             formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                             epilog="The names of transformers' example scripts work too (--model_name_or_path, "
                                    "--per_device_train_batch_size, --num_train_epochs, --fp16, --do_eval, ...): "
-                                   "see the table in README.md, Configuration.")
+                                   "see the table in docs/configuration.md (make docs builds the site).")
     parser.add_argument("--config", metavar="FILE.yaml", help="YAML file of options; flags override it.")
     hints = typing.get_type_hints(config_class)
     groups = {section: parser.add_argument_group(section) for section in SECTIONS}

@@ -11,7 +11,8 @@ from kerastx.startup_logs import quiet_start_up
 from kerastx.training.stop_signals import StoppedBySignal, sigterm_raises, stop_of
 
 
-def main(argv=None, prog: str = "kerastx export"):
+def build_parser(prog: str = "kerastx export") -> OneLineParser:
+    """The command line of ``kerastx export`` (parsing it loads nothing)."""
     parser = OneLineParser(prog=prog, description="Export a finished kerastx run for serving: a versioned SavedModel "
                            "(<output>/<name>/<version>/, the layout TF Serving loads) with ids, raw-text and generate "
                            "signatures as the task allows, checked in a fresh TensorFlow process.")
@@ -30,7 +31,11 @@ def main(argv=None, prog: str = "kerastx export"):
                         "comparing its answers with the trained model's.")
     parser.add_argument("--verbose", action="store_true", help="Show TensorFlow's and transformers' own start-up "
                         "logs and warnings (hidden by default).")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None, prog: str = "kerastx export"):
+    args = build_parser(prog).parse_args(argv)
     with sigterm_raises():
         try:
             if args.version is not None and args.version < 1:

@@ -33,8 +33,8 @@ def read_inputs(texts: list[str], file: str | None) -> list[str]:
     return inputs
 
 
-def main(argv=None):
-    prog = "kerastx-predict" if Path(sys.argv[0]).name == "kerastx-predict" else PROG
+def build_parser(prog: str = PROG) -> OneLineParser:
+    """The command line of ``kerastx-predict`` / ``python -m kerastx.predict`` (parsing it loads nothing)."""
     parser = OneLineParser(prog=prog, description="Predict with the model of a finished kerastx run. "
                            "Inputs: a text per argument or per line of --file; a sentence pair or a question and "
                            "its context separated by a tab.")
@@ -43,7 +43,12 @@ def main(argv=None):
     parser.add_argument("--file", help="A file with one input per line.")
     parser.add_argument("--verbose", action="store_true", help="Show TensorFlow's and transformers' own start-up "
                         "logs and warnings (hidden by default).")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    prog = "kerastx-predict" if Path(sys.argv[0]).name == "kerastx-predict" else PROG
+    args = build_parser(prog).parse_args(argv)
     try:
         from kerastx.recipes.registry import load_predictor, load_run
 

@@ -8,8 +8,8 @@ with each, as a flag or a YAML key:
 - :class:`Refused`: a one-line error that names what to use instead (``--do_predict``);
 - :class:`ByValue`: one of these chosen by the value (``--eval_strategy epoch`` is ignored, ``no`` refused).
 
-The table in README.md's configuration section lists them all; keep the two in step. This module stays
-light: ``--help`` is answered without importing TensorFlow.
+The table in docs/configuration.md ("Coming from transformers' example scripts") lists them all; keep the two
+in step. This module stays light: ``--help`` is answered without importing TensorFlow.
 """
 
 from __future__ import annotations
