@@ -249,3 +249,17 @@ def test_the_configuration_reference_is_built_without_tensorflow():
     result = subprocess.run([sys.executable, "-c", code, str(DOCS / "hooks" / "config_reference.py")], cwd=ROOT,
                             capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_the_transformers_table_names_every_example_script_option_and_only_real_options():
+    from kerastx.transformers_flags import FLAGS
+
+    page = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    section = page.split("## Coming from transformers' example scripts", 1)[1].split("\n## ", 1)[0]
+    table = "\n".join(line for line in section.splitlines() if line.startswith("| "))
+    shown = set(re.findall(r"`--([a-z_0-9]+)", table))
+    assert set(FLAGS) <= shown, sorted(set(FLAGS) - shown)
+    ours = {field.name for recipe in RECIPES.values() for field in config_fields(recipe.config_class)}
+    assert shown <= set(FLAGS) | ours, sorted(shown - set(FLAGS) - ours)  # the right-hand column names real options
+    same_names = section.split("have the same", 1)[0].rsplit("\n\n", 1)[1]
+    assert set(re.findall(r"`--([a-z_0-9]+)`", same_names)) <= ours
