@@ -9,6 +9,7 @@ where torch is installed.
 The patch waits for ``transformers.pipelines`` to be imported (an import hook), so ``import kerastx``
 stays light: it imports neither transformers nor TensorFlow. Code that took a reference to
 ``pipeline`` before ``import kerastx`` keeps the unpatched function: import kerastx first.
+:func:`uninstall` removes the hook and gives both modules back the unwrapped ``pipeline``.
 """
 
 from __future__ import annotations
@@ -85,3 +86,19 @@ def install() -> None:
         patch(sys.modules[PIPELINES])
     elif not any(isinstance(finder, _PatchOnImport) for finder in sys.meta_path):
         sys.meta_path.insert(0, _PatchOnImport())
+
+
+def is_installed() -> bool:
+    """Whether the import hook waits, or ``transformers.pipelines.pipeline`` is wrapped."""
+    pipelines = sys.modules.get(PIPELINES)
+    return (any(isinstance(finder, _PatchOnImport) for finder in sys.meta_path)
+            or bool(getattr(getattr(pipelines, "pipeline", None), "__kerastx_torchless__", False)))
+
+
+def uninstall() -> None:
+    """Remove the import hook, and unwrap ``pipeline`` wherever :func:`patch` put the wrapper."""
+    sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, _PatchOnImport)]
+    for module in (sys.modules.get(PIPELINES), sys.modules.get("transformers")):
+        pipeline = vars(module).get("pipeline") if module is not None else None
+        if getattr(pipeline, "__kerastx_torchless__", False):
+            module.pipeline = pipeline.__wrapped__
