@@ -32,7 +32,7 @@ from kerastx.report import model_card, plot_training_curves
 from kerastx.training.checkpoints import RunCheckpoints
 from kerastx.training.hub_sync import PushEachEpoch, ignored_when_pushing, run_uploader
 from kerastx.training.optimizer import build_optimizer
-from kerastx.training.precision import Hardware, choose_precision, float32_logits, global_precision
+from kerastx.training.precision import Hardware, choose_precision, float32_logits, global_precision, precision_option
 from kerastx.training.preparation import PreparedRun, prepare_run
 from kerastx.training.stop_signals import stop_signals_caught
 from kerastx.training.strategy import choose_strategy
@@ -294,7 +294,7 @@ def _check_same_precision(run, runtime: dict) -> None:
     if saved and saved != runtime["precision"]:
         raise ConfigError(f"{run.final} has an interrupted run trained in {saved}, but this run would use "
                           f"{runtime['precision']} ({runtime['precision_reason']}): give --precision "
-                          f"{'fp32' if saved == 'float32' else saved} to continue it, or --no-resume to start over")
+                          f"{precision_option(saved)} to continue it, or --no-resume to start over")
 
 
 def _watched_metric(recipe, config, metrics: EvaluationCallback) -> str:
