@@ -1,8 +1,9 @@
 """What kerastx changes in your process, and how each change is undone.
 
 kerastx's adjustments to the libraries it runs on (tf_keras, transformers, datasets, the import system) live
-here, on the ground floor: every other package may import from here, nothing here imports from them. Each module
-of :data:`PATCHES` has ``is_installed()`` and ``uninstall()``; :func:`installed` lists what is in place now::
+here, on the ground floor: every other package may import from here, and nothing here imports from them (only
+from kerastx.errors). Each module of :data:`PATCHES` has ``is_installed()`` and ``uninstall()``; :func:`installed`
+lists what is in place now::
 
     python -c "import kerastx, kerastx.compat as c; print(c.installed())"   # ['env', 'torchless']
 
@@ -13,9 +14,10 @@ Held for as long as the process (until ``uninstall()``):
   TensorFlow reads them once, when it is imported.
 - ``torchless``: ``import kerastx`` wraps ``transformers.pipeline`` (through an import hook until
   ``transformers.pipelines`` is imported) so that ``framework="tf"`` works without torch.
-- ``callback_check``: importing a kerastx callback or trainer module makes ``tf_keras.callbacks.CallbackList``
-  refuse a Keras 3 callback with one line.
-- ``quiet_logs``: an entry point (not the library) filters transformers' "TensorFlow and JAX classes are
+- ``callback_check``: importing ``kerastx.compat.keras`` (as every kerastx callback and training module does)
+  makes ``tf_keras.callbacks.CallbackList`` refuse a Keras 3 callback with one line.
+- ``quiet_logs``: a command's start (``kerastx.startup_logs.quiet_start_up``: the command-line entry points,
+  and a language-modeling run that reads shards) filters transformers' "TensorFlow and JAX classes are
   deprecated" warning and, when stderr is not a terminal, turns off datasets' progress bars.
 
 Held for a block, then put back as it was:
@@ -28,9 +30,9 @@ Held for a block, then put back as it was:
 
 Not undone, and not listed: a training run seeds Python's, NumPy's and TensorFlow's global random generators
 (``tf_keras.utils.set_random_seed(seed)``); the run owns the process. Held only inside a call, never listed:
-transformers' log verbosity while a finished run loads (errors only), a SIGTERM handler while an entry point runs,
-SIGTERM, SIGINT and SIGUSR1 handlers while a run's ``fit`` runs, huggingface_hub's progress bars while a Hub upload runs, a warnings filter
-while a TFLite model loads.
+transformers' log verbosity while a finished run loads (errors only), a SIGTERM handler while an entry point
+runs, SIGTERM, SIGINT and SIGUSR1 handlers while a run's ``fit`` runs, huggingface_hub's progress bars while a
+Hub upload runs, a warnings filter while a TFLite model loads.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ class Patch:
 
 
 PATCHES = (
-    Patch("env", "TF_USE_LEGACY_KERAS=1, TF_ENABLE_ONEDNN_OPTS=1, TF_CPP_MIN_LOG_LEVEL=2 where unset (0 with --verbose)",
+    Patch("env", "TF_USE_LEGACY_KERAS=1, TF_ENABLE_ONEDNN_OPTS=1, TF_CPP_MIN_LOG_LEVEL=2 where unset (0: --verbose)",
           "Hugging Face TF models are tf-keras models; oneDNN nearly doubles matmul speed on AMD CPUs; quiet C++ logs",
           "unsets them, or gives back the values from before (TensorFlow, once imported, keeps what it read)"),
     Patch("torchless", "transformers.pipeline wrapped (an import hook until transformers.pipelines is imported)",
@@ -69,7 +71,7 @@ PATCHES = (
     Patch("callback_check", "tf_keras.callbacks.CallbackList.__init__ checks its callbacks",
           "a Keras 3 callback fails with one line, not an AttributeError inside fit",
           "puts tf-keras' own __init__ back"),
-    Patch("quiet_logs", "a filter on 4 transformers loggers; datasets' progress bars off (entry points only)",
+    Patch("quiet_logs", "a filter on 4 transformers loggers; datasets' progress bars off (quiet_start_up)",
           "a run's log holds its own lines, not a known deprecation warning and redrawn progress bars",
           "removes the filters; turns the bars back on if they were on"),
     Patch("mixed_precision", "tf_keras' global mixed-precision policy, in a global_precision block",

@@ -248,6 +248,7 @@ def load_trained(run_dir, model_class: str):
     verbosity = transformers.logging.get_verbosity()
     transformers.logging.set_verbosity_error()
     try:
-        return AutoTokenizer.from_pretrained(str(run_dir)), getattr(transformers, model_class).from_pretrained(str(run_dir))
+        tokenizer = AutoTokenizer.from_pretrained(str(run_dir))
+        return tokenizer, getattr(transformers, model_class).from_pretrained(str(run_dir))
     finally:
         transformers.logging.set_verbosity(verbosity)
