@@ -39,6 +39,7 @@ def test_env_gives_back_what_was_there_and_leaves_what_the_user_set(monkeypatch)
 
 
 def test_torchless_removes_its_import_hook(monkeypatch):
+    monkeypatch.setattr(torchless, "_installed", torchless.is_installed())
     monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
     monkeypatch.delitem(sys.modules, torchless.PIPELINES, raising=False)
     torchless.uninstall()
@@ -49,20 +50,23 @@ def test_torchless_removes_its_import_hook(monkeypatch):
     assert not any(isinstance(finder, torchless._PatchOnImport) for finder in sys.meta_path)
 
 
-def test_torchless_unwraps_pipeline_in_both_modules(monkeypatch):
+def test_torchless_unwraps_pipeline_in_both_modules_and_leaves_other_references_inert(monkeypatch):
     def pipeline(task, **kwargs):
-        return task
+        return task, kwargs
 
     pipelines, transformers = types.ModuleType(torchless.PIPELINES), types.ModuleType("transformers")
     pipelines.pipeline = transformers.pipeline = pipeline
+    monkeypatch.setattr(torchless, "_installed", torchless.is_installed())
     monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))  # uninstall also removes the hook
     monkeypatch.setitem(sys.modules, torchless.PIPELINES, pipelines)
     monkeypatch.setitem(sys.modules, "transformers", transformers)
     torchless.install()
-    assert pipelines.pipeline is not pipeline and transformers.pipeline is pipelines.pipeline
+    wrapper = pipelines.pipeline
+    assert wrapper is not pipeline and transformers.pipeline is wrapper
     torchless.uninstall()
     assert pipelines.pipeline is pipeline and transformers.pipeline is pipeline
     assert not torchless.is_installed()
+    assert wrapper("translation") == ("translation", {})  # as a module transformers replaced would hold it
 
 
 def test_callback_check_gives_tf_keras_its_callback_list_back():
