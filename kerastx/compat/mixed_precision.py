@@ -22,11 +22,11 @@ def global_policy(name: str):
     global _open
     previous = tf_keras.mixed_precision.global_policy()
     patched_here = name != "float32" and not embed_scale.is_installed()
-    tf_keras.mixed_precision.set_global_policy(name)
-    if patched_here:
-        embed_scale.install()
     _open += 1
     try:
+        tf_keras.mixed_precision.set_global_policy(name)
+        if patched_here:
+            embed_scale.install()
         yield
     finally:
         _open -= 1
@@ -36,9 +36,10 @@ def global_policy(name: str):
 
 
 def is_installed() -> bool:
-    return _open > 0
+    """A block holds a policy other than float32."""
+    return _open > 0 and tf_keras.mixed_precision.global_policy().name != "float32"
 
 
 def uninstall() -> None:
-    """float32 again (the blocks still open put their previous policies back as they end)."""
+    """float32 now (the blocks still open put their previous policies back as they end)."""
     tf_keras.mixed_precision.set_global_policy("float32")

@@ -28,7 +28,8 @@ _installed = False  # between install() and uninstall(): the wrappers change the
 
 
 def torchless_default(pipeline):
-    """``pipeline`` with ``dtype=None`` instead of its ``"auto"`` default when torch is not installed."""
+    """``pipeline`` with ``dtype=None`` instead of its ``"auto"`` default when torch is not installed (while
+    this patch is installed)."""
     if getattr(pipeline, "__kerastx_torchless__", False):
         return pipeline
 
