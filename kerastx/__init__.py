@@ -3,38 +3,15 @@
 Importing kerastx pins Keras 2 (``tf_keras``) for TensorFlow, because Hugging Face TF models are
 tf-keras models: a Keras-3 optimizer, callback or precision policy silently breaks them. It must
 therefore be imported before TensorFlow, or after a TensorFlow that was already set to legacy Keras.
-It also lets ``transformers.pipeline(..., framework="tf")`` run without torch (see :mod:`kerastx.torchless`).
+It also lets ``transformers.pipeline(..., framework="tf")`` run without torch. What importing kerastx changes
+in the process, and how to undo it: :mod:`kerastx.compat`.
 """
 
-import os
-import sys
-
-from kerastx import torchless
+from kerastx.compat import env, torchless
 
 __version__ = "0.1.0"
 
-
-def _pin_legacy_keras() -> None:
-    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    # Off by default on AMD CPUs; nearly doubles matmul speed there. A user's setting wins.
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if os.environ["TF_USE_LEGACY_KERAS"] != "1":
-        raise ImportError(
-            "kerastx needs TF_USE_LEGACY_KERAS=1 (Hugging Face TF models are Keras 2 models); "
-            f"it is set to {os.environ['TF_USE_LEGACY_KERAS']!r}."
-        )
-    keras = sys.modules.get("keras")
-    if "tensorflow" in sys.modules and keras is not None and keras.__version__.startswith("3"):
-        tf = sys.modules["tensorflow"]
-        if getattr(tf.keras, "__version__", "3").startswith("3"):
-            raise ImportError(
-                "TensorFlow was imported with Keras 3 as tf.keras before kerastx. Import kerastx "
-                "first, or set TF_USE_LEGACY_KERAS=1 before importing TensorFlow."
-            )
-
-
-_pin_legacy_keras()
+env.install()
 torchless.install()
 
 _PUBLIC = {

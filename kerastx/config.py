@@ -28,6 +28,8 @@ from kerastx.strict_yaml import RepeatedKey, load_yaml
 from kerastx.utf8 import read_utf8
 
 SECTIONS = ("data", "model", "training", "evaluation", "output")
+# --precision's values besides "auto", with the tf-keras policy each sets: the one place "fp32" means "float32".
+PRECISION_POLICIES = {"fp32": "float32", "mixed_float16": "mixed_float16", "mixed_bfloat16": "mixed_bfloat16"}
 WHOLE_NUMBER_TEXT = re.compile(r"[+-]?\d+(?:\.0*)?")  # what an integer option takes as text: 32, -1, 3.0
 
 
@@ -73,7 +75,7 @@ class RunConfig:
     seed: int = option(42, "Seed for shuffling, splits, weight initialisation and dropout.", "training")
     strategy: str = option("auto", "Distribution strategy: auto picks TPU, then multi-worker (TF_CONFIG), then mirrored (several GPUs), else one device.", "training", ("auto", "tpu", "multi_worker", "mirrored", "one_device"))
     tpu: str | None = option(None, "TPU name or address (default: the one the environment provides, e.g. Colab).", "training")
-    precision: str = option("auto", "Keras mixed-precision policy, set before the model is built. auto: mixed_bfloat16 where the hardware computes bfloat16 natively (TPU, GPU of compute capability >= 8, CPU with AVX512_BF16 or AMX), mixed_float16 on GPUs of compute capability 7.x (not for T5), else fp32.", "training", ("auto", "fp32", "mixed_float16", "mixed_bfloat16"))
+    precision: str = option("auto", "Keras mixed-precision policy, set before the model is built. auto: mixed_bfloat16 where the hardware computes bfloat16 natively (TPU, GPU of compute capability >= 8, CPU with AVX512_BF16 or AMX), mixed_float16 on GPUs of compute capability 7.x (not for T5), else fp32.", "training", ("auto", *PRECISION_POLICIES))
     jit_compile: bool = option(False, "Compile the train step with XLA (pays off on GPU/TPU; slower on CPU).", "training")
     pad_to_multiple_of: int | None = option(None, "Pad each batch up to a multiple of this length, which bounds the number of distinct shapes (and retraces).", "training")
     group_by_length: bool = option(False, "Batch examples of similar length together (less padding); batches are still shuffled every epoch.", "training")

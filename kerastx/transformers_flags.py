@@ -14,7 +14,10 @@ in step. This module stays light: ``--help`` is answered without importing Tenso
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Callable
 
 from kerastx.errors import ConfigError
@@ -203,12 +206,17 @@ FLAGS = {
 FLAGS["evaluation_strategy"] = FLAGS["eval_strategy"]  # its name before transformers 4.41
 
 
-def flags_for(option_names) -> dict[str, object]:
-    """The example-script options that apply to a config with ``option_names`` (a recipe's fields)."""
-    names = set(option_names)
+def flags_for(option_names) -> Mapping[str, object]:
+    """The example-script options that apply to a config with ``option_names`` (a recipe's fields); worked out
+    once per set of names (a parse asks three times: the parser, the YAML file, the flags)."""
+    return _flags_for(frozenset(option_names))
+
+
+@functools.cache
+def _flags_for(names: frozenset[str]) -> Mapping[str, object]:
     clashes = names & set(FLAGS)
     assert not clashes, f"example-script flags shadow options: {clashes}"
-    return {flag: kind for flag, kind in FLAGS.items() if kind.applies_to(names)}
+    return MappingProxyType({flag: kind for flag, kind in FLAGS.items() if kind.applies_to(names)})
 
 
 def resolve(given: dict, kinds: dict, where: str):

@@ -12,8 +12,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "kerastx"
 
 # Bottom first. "kerastx" is kerastx/__init__.py (the Keras 2 pin); a plain module counts as a package of its own.
 FLOORS = [
-    "errors", "strict_yaml", "utf8", "transformers_flags", "hub", "hub_upload", "startup_logs", "torchless",
-    "kerastx", "predictor", "metrics", "models", "config", "compat", "data", "report", "run_dir", "model_files",
+    "errors", "compat", "strict_yaml", "utf8", "transformers_flags", "hub", "hub_upload", "startup_logs",
+    "kerastx", "predictor", "metrics", "models", "config", "data", "report", "run_dir", "model_files",
     "generation", "inference", "evaluation", "serving", "callbacks", "training", "export", "cli", "recipes",
     "export_cli", "predict",
 ]

@@ -5,8 +5,11 @@ import numpy as np
 import pytest
 import yaml
 
+import kerastx.compat
 from kerastx.compat.keras import tf_keras
-from kerastx.training.precision import Gpu, Hardware, choose_precision, cpu_flags, global_precision, is_t5_family
+from kerastx.config import PRECISION_POLICIES
+from kerastx.training.precision import (Gpu, Hardware, choose_precision, cpu_flags, global_precision, is_t5_family,
+                                        keras_policy, precision_option)
 from tests_helpers import TINY_TRAINING, as_flags, mrpc_files
 
 AVX2_ONLY = frozenset({"sse4_2", "avx", "avx2", "fma"})
@@ -95,6 +98,30 @@ def test_detect_reads_the_onednn_cap_and_the_cpu_of_a_cpu_strategy(monkeypatch):
     hardware = Hardware.detect(tf.distribute.OneDeviceStrategy("/cpu:0"))
     assert (hardware.device, hardware.onednn_max_isa, hardware.cpu_flags) == ("CPU", "AVX2", cpu_flags())
     assert choose_precision("auto", "minilm", hardware)[0] == "float32"  # this is how to try a CPU without AVX-512
+
+
+def test_each_precision_option_and_its_keras_policy_name_each_other():
+    assert keras_policy("fp32") == "float32" and precision_option("float32") == "fp32"
+    assert all(precision_option(keras_policy(option)) == option for option in PRECISION_POLICIES)
+    assert keras_policy("mixed_bfloat16") == "mixed_bfloat16"  # a Keras policy name is itself
+
+
+def test_leaving_global_precision_puts_back_the_policy_and_the_marian_and_bart_classes():
+    from transformers.models.bart.modeling_tf_bart import TFBartDecoder, TFBartEncoder
+    from transformers.models.marian.modeling_tf_marian import TFMarianDecoder, TFMarianEncoder
+
+    originals = {cls: cls.__init__ for cls in (TFMarianEncoder, TFMarianDecoder, TFBartEncoder, TFBartDecoder)}
+    installed_before = kerastx.compat.installed()
+    with global_precision("mixed_bfloat16"):
+        assert tf_keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+        assert all(cls.__init__ is not init for cls, init in originals.items())
+        assert {"mixed_precision", "embed_scale"} <= set(kerastx.compat.installed())
+        with global_precision("fp32"):  # as an export after a mixed run: the classes stay patched for the outer block
+            assert tf_keras.mixed_precision.global_policy().name == "float32"
+        assert all(cls.__init__ is not init for cls, init in originals.items())
+    assert {cls: cls.__init__ for cls in originals} == originals
+    assert tf_keras.mixed_precision.global_policy().name == "float32"
+    assert kerastx.compat.installed() == installed_before
 
 
 @pytest.mark.parametrize("weight_decay", [0.0, 0.01])  # create_optimizer: Keras Adam, or its legacy AdamWeightDecay

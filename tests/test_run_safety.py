@@ -163,15 +163,16 @@ def test_sigusr1_asks_for_a_checkpoint_now_and_training_goes_on(options, tmp_pat
 
 def test_a_checkpoint_holds_the_loss_scale_under_mixed_float16_and_the_dropout_generators(options):
     """What a resumed mixed_float16 run needs beyond the weights: the dynamic loss scale and its counter (a restarted
-    scale would skip steps the interrupted run took), and the state of every dropout layer's generator."""
+    scale would skip steps the interrupted run took), and the state of every dropout layer's generator. Both are
+    the run's: after it, the process has its float32 policy and its stateful dropout again."""
     import tensorflow as tf
 
-    from kerastx.training.precision import set_precision
+    from kerastx.compat.keras import tf_keras
 
-    try:
-        result = main(as_flags({**options, "precision": "mixed_float16", "max_steps": 3, "keep_checkpoints": True}))
-    finally:
-        set_precision("fp32")  # the policy is global: later tests build float32 models
+    generators_before = tf_keras.backend.experimental.is_tf_random_generator_enabled()
+    result = main(as_flags({**options, "precision": "mixed_float16", "max_steps": 3, "keep_checkpoints": True}))
+    assert tf_keras.mixed_precision.global_policy().name == "float32"
+    assert tf_keras.backend.experimental.is_tf_random_generator_enabled() is generators_before
     saved = dict(tf.train.list_variables(str(result.output_dir / "checkpoints" / "step-3")))
     assert {"optimizer/loss_scale/current_loss_scale/.ATTRIBUTES/VARIABLE_VALUE",
             "optimizer/loss_scale/good_steps/.ATTRIBUTES/VARIABLE_VALUE"} <= saved.keys(), sorted(saved)[:20]

@@ -50,7 +50,7 @@ def test_import_kerastx_loads_neither_transformers_nor_tensorflow():
 def test_pipeline_dtype_defaults_to_none_only_without_torch(monkeypatch, torch_installed, given, expected):
     import transformers.utils
 
-    from kerastx.torchless import torchless_default
+    from kerastx.compat.torchless import torchless_default
 
     monkeypatch.setattr(transformers.utils, "is_torch_available", lambda: torch_installed)
     wrapped = torchless_default(lambda task, **kwargs: (task, kwargs))

@@ -164,18 +164,15 @@ def test_beam_search_works_under_mixed_bfloat16(trained):
     from transformers import TFAutoModelForSeq2SeqLM
 
     from kerastx.generation.bucketed import BucketedGenerator, GenerationOptions
-    from kerastx.training.precision import float32_logits, set_precision
+    from kerastx.training.precision import float32_logits, global_precision
 
     model, tokenizer = trained
-    set_precision("mixed_bfloat16")  # also makes Marian's embedding scale a Python float
-    try:
+    with global_precision("mixed_bfloat16"):  # also makes Marian's embedding scale a Python float
         bf16 = TFAutoModelForSeq2SeqLM.from_config(model.config)
         bf16(bf16.dummy_inputs)
         bf16.set_weights(model.get_weights())
         float32_logits(bf16)
         generated = BucketedGenerator(bf16, tokenizer, [16], 4, GenerationOptions(max_new_tokens=8, num_beams=2))(SOURCES[:4])
-    finally:
-        set_precision("fp32")
     assert sum(bool(text) for text in generated) >= 3
 
 

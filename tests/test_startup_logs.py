@@ -4,7 +4,8 @@
 import subprocess
 import sys
 
-from kerastx.startup_logs import TENSORFLOW_NOISE, TRANSFORMERS_DEPRECATION
+from kerastx.compat.quiet_logs import TRANSFORMERS_DEPRECATION
+from kerastx.startup_logs import TENSORFLOW_NOISE
 from tests_helpers import TINY_TRAINING, as_flags, mrpc_files
 
 

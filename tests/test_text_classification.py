@@ -30,7 +30,6 @@ def mrpc_run(tmp_path_factory, shared_data):
     whole batches of 16 per epoch), stopped after 13 steps, evaluated before training and every 5 steps.
     Returns the result, the options, and the model and tf.data pipelines the trainer built."""
     from kerastx.training import trainer
-    from kerastx.training.precision import set_precision
 
     tmp = tmp_path_factory.mktemp("run")
     dynamic_padding = {k: v for k, v in TINY_TRAINING.items() if k != "pad_to_multiple_of"}
@@ -41,10 +40,7 @@ def mrpc_run(tmp_path_factory, shared_data):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(trainer, "load_model", keeping(trainer.load_model, models))
         patch.setattr(trainer, "build_train_dataset", keeping(trainer.build_train_dataset, pipelines))
-        try:
-            result = main(as_flags(options))
-        finally:
-            set_precision("fp32")  # the policy is global: later tests build float32 models
+        result = main(as_flags(options))  # its precision is held for the run only
     return result, options, models[0], pipelines[0]
 
 

@@ -73,11 +73,10 @@ def test_evaluation_every_n_steps_is_recorded(setup):
 
 
 def test_static_shapes_train_under_xla_with_mixed_bfloat16_and_restore_fp32(setup, shared_data):
-    from kerastx.training.precision import set_precision
+    from kerastx.training.precision import global_precision
 
     fresh_model, _, _, _ = setup
-    set_precision("mixed_bfloat16")
-    try:
+    with global_precision("mixed_bfloat16"):
         model = fresh_model()
         assert model.layers[0].compute_dtype == "bfloat16"
         model.compile(optimizer=tf_keras.optimizers.Adam(1e-3), jit_compile=True)
@@ -85,8 +84,6 @@ def test_static_shapes_train_under_xla_with_mixed_bfloat16_and_restore_fp32(setu
         features = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
         history = model.fit(features, np.arange(32) % 2, batch_size=16, epochs=2, verbose=0)
         assert np.isfinite(history.history["loss"]).all()
-    finally:
-        set_precision("fp32")
     assert fresh_model().layers[0].compute_dtype == "float32"
 
 

@@ -5,6 +5,7 @@ tf-keras ``CallbackList``, which calls private hooks (``_implements_train_batch_
 callbacks have. A ``keras.callbacks.Callback`` from the Keras 3 package (what ``import keras`` gives, even with
 ``TF_USE_LEGACY_KERAS=1``) lacks them. :func:`install` makes that list check its callbacks when it is built,
 the one place all three entry points share. Duck-typed callbacks that have the hooks still pass.
+:func:`uninstall` puts tf-keras' own ``CallbackList.__init__`` back.
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ def check_callback(callback) -> None:
 
 def install() -> None:
     """Makes every ``tf_keras.callbacks.CallbackList`` check its callbacks as it is built (once per process)."""
+    if is_installed():
+        return
     callback_list = tf_keras.callbacks.CallbackList
     build = callback_list.__init__
-    if getattr(build, "checks_callbacks", False):
-        return
 
     @functools.wraps(build)
     def checked_build(self, callbacks=None, *args, **kwargs):
@@ -48,3 +49,14 @@ def install() -> None:
 
     checked_build.checks_callbacks = True
     callback_list.__init__ = checked_build
+
+
+def is_installed() -> bool:
+    return getattr(tf_keras.callbacks.CallbackList.__init__, "checks_callbacks", False)
+
+
+def uninstall() -> None:
+    """``CallbackList`` builds without checking again."""
+    callback_list = tf_keras.callbacks.CallbackList
+    if is_installed():
+        callback_list.__init__ = callback_list.__init__.__wrapped__

@@ -241,9 +241,14 @@ def dropout_overrides(model_config, dropout: float) -> dict:
 
 def load_trained(run_dir, model_class: str):
     """``(tokenizer, model)`` saved in a run directory; ``model_class`` names a transformers TF auto class.
-    Transformers' loading notes are silenced, so that only predictions reach the output."""
+    Transformers' loading notes are silenced while it loads, so that only predictions reach the output."""
     import transformers
     from transformers import AutoTokenizer
 
+    verbosity = transformers.logging.get_verbosity()
     transformers.logging.set_verbosity_error()
-    return AutoTokenizer.from_pretrained(str(run_dir)), getattr(transformers, model_class).from_pretrained(str(run_dir))
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(run_dir))
+        return tokenizer, getattr(transformers, model_class).from_pretrained(str(run_dir))
+    finally:
+        transformers.logging.set_verbosity(verbosity)

@@ -18,18 +18,10 @@ from pathlib import Path
 from kerastx.errors import CheckpointError
 
 
-def use_checkpointable_dropout() -> None:
-    """Make the dropout layers built from now on draw from ``tf.random.Generator``s, whose state a
-    checkpoint can hold (tf-keras' default, stateful random ops, keeps it inside the kernels, so a resumed
-    run would draw other dropout masks). Call before the model is built."""
-    from kerastx.compat.keras import tf_keras
-
-    tf_keras.backend.experimental.enable_tf_random_generator()
-
-
 def dropout_generators(model) -> dict:
     """The ``tf.random.Generator`` of every random layer of ``model`` (dropout), by position; created now
-    where the layer has not run yet, so that a checkpoint can be restored into them."""
+    where the layer has not run yet, so that a checkpoint can be restored into them (layers have
+    one when the model is built inside :func:`kerastx.compat.dropout.checkpointable_dropout`)."""
     generators = {}
     for index, layer in enumerate(model.submodules):
         random = getattr(layer, "_random_generator", None)

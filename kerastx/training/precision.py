@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-FLOAT32, MIXED_FLOAT16, MIXED_BFLOAT16 = "float32", "mixed_float16", "mixed_bfloat16"
+from kerastx.config import PRECISION_POLICIES
+
+FLOAT32, MIXED_FLOAT16, MIXED_BFLOAT16 = PRECISION_POLICIES.values()  # the tf-keras names, as config lists them
 
 # oneDNN's instruction-set masks (dnnl_cpu_isa_t): a level includes another when its mask holds all of the
 # other's bits. ONEDNN_MAX_CPU_ISA caps oneDNN at one of them; aliases name the same mask.
@@ -121,7 +123,7 @@ def choose_precision(requested: str, model_name: str, hardware: Hardware) -> tup
         # ("mixed_float16", "auto: Tesla T4 (compute capability 7.5) has float16 tensor cores but no native bfloat16")
     """
     if requested != "auto":
-        return (FLOAT32 if requested == "fp32" else requested), "as configured"
+        return keras_policy(requested), "as configured"
     if hardware.device == "TPU":
         return MIXED_BFLOAT16, "auto: TPUs compute bfloat16 natively"
     if hardware.device == "GPU":
@@ -154,59 +156,33 @@ def check_precision_fits(requested: str, model_name: str) -> None:
                           f"with AVX512_BF16 or AMX) or fp32")
 
 
-def set_precision(policy: str, model_name: str = "") -> None:
-    """Set the global tf-keras policy (``fp32`` or a Keras policy name); must run before the model is built."""
-    import tf_keras
+def keras_policy(precision: str) -> str:
+    """The tf-keras policy a ``--precision`` value sets (``fp32`` -> ``float32``); a policy name is itself."""
+    return PRECISION_POLICIES.get(precision, precision)
 
-    name = FLOAT32 if policy == "fp32" else policy
-    check_precision_fits(name, model_name)
-    tf_keras.mixed_precision.set_global_policy(name)
-    if name != FLOAT32:
-        python_float_embed_scale()
+
+def precision_option(policy: str) -> str:
+    """The ``--precision`` value that sets a tf-keras ``policy`` (``float32`` -> ``fp32``)."""
+    return next((option for option, name in PRECISION_POLICIES.items() if name == policy), policy)
 
 
 @contextlib.contextmanager
-def global_precision(policy: str, model_name: str = ""):
-    """:func:`set_precision` inside the block; the policy that was set before, after it."""
-    import tf_keras
+def global_precision(precision: str, model_name: str = ""):
+    """The tf-keras global policy for ``precision`` (``fp32`` or a Keras policy name) inside the block, for the
+    models built in it; after it, everything it changed is as before: the policy and, where a mixed policy
+    needed it, Marian's and BART's classes (see :mod:`kerastx.compat.mixed_precision`).
 
-    previous = tf_keras.mixed_precision.global_policy()
-    set_precision(policy, model_name)
-    try:
-        yield
-    finally:
-        tf_keras.mixed_precision.set_global_policy(previous)
+    Example::
 
-
-# Encoder/decoder stacks that multiply embeddings by ``tf.math.sqrt(d_model)`` (``scale_embedding``).
-_SCALED_EMBEDDING_MODELS = ("bart", "blenderbot", "blenderbot_small", "marian", "mbart", "pegasus")
-
-
-def python_float_embed_scale() -> None:
-    """Marian, BART and their kin keep ``embed_scale`` as a float32 tensor, so building them under a
-    mixed policy fails (float32 times bfloat16 embeddings). Make it a Python float, which takes the
-    embeddings' dtype; under float32 nothing changes. Patches the classes once, before any is built.
+        with global_precision("mixed_bfloat16", "Helsinki-NLP/opus-mt-en-fr"):
+            model = TFAutoModelForSeq2SeqLM.from_pretrained("Helsinki-NLP/opus-mt-en-fr")
     """
-    import functools
-    import importlib
+    from kerastx.compat.mixed_precision import global_policy
 
-    import tensorflow as tf
-
-    for name in _SCALED_EMBEDDING_MODELS:
-        module = importlib.import_module(f"transformers.models.{name}.modeling_tf_{name}")
-        for cls in vars(module).values():
-            if (not isinstance(cls, type) or cls.__module__ != module.__name__ or "_kerastx_float_scale" in vars(cls)
-                    or not cls.__name__.endswith(("Encoder", "Decoder"))):
-                continue
-
-            @functools.wraps(cls.__init__)
-            def init(self, *args, _original=cls.__init__, **kwargs):
-                _original(self, *args, **kwargs)
-                if isinstance(getattr(self, "embed_scale", None), tf.Tensor):
-                    self.embed_scale = float(tf.get_static_value(self.embed_scale))
-
-            cls.__init__ = init
-            cls._kerastx_float_scale = True
+    policy = keras_policy(precision)
+    check_precision_fits(policy, model_name)
+    with global_policy(policy):
+        yield
 
 
 def float32_logits(model) -> None:

@@ -23,15 +23,16 @@ from kerastx.config import config_to_dict
 from kerastx.data.features import FeatureCollator
 from kerastx.data.pipeline import (IndexedTraining, ShardTraining, batches_per_epoch, build_tf_dataset,
                                    build_train_dataset)
+from kerastx.compat.dropout import checkpointable_dropout
 from kerastx.compat.keras import tf_keras
 from kerastx.errors import CheckpointError, ConfigError, KerastxError, shortened
 from kerastx.evaluation.loss import WithValidationLoss
 from kerastx.models.resolve import load_model
 from kerastx.report import model_card, plot_training_curves
-from kerastx.training.checkpoints import RunCheckpoints, use_checkpointable_dropout
+from kerastx.training.checkpoints import RunCheckpoints
 from kerastx.training.hub_sync import PushEachEpoch, ignored_when_pushing, run_uploader
 from kerastx.training.optimizer import build_optimizer
-from kerastx.training.precision import Hardware, choose_precision, float32_logits, global_precision
+from kerastx.training.precision import Hardware, choose_precision, float32_logits, global_precision, precision_option
 from kerastx.training.preparation import PreparedRun, prepare_run
 from kerastx.training.stop_signals import stop_signals_caught
 from kerastx.training.strategy import choose_strategy
@@ -89,13 +90,12 @@ def train_prepared_run(ready: PreparedRun) -> RunResult:
     runtime = _runtime(config, strategy)
     resolved = {**_without_secrets(config_to_dict(config)), "recipe": recipe.name, "runtime": runtime}
     uploader = run_uploader(config, ready.run.final)
-    with ready.run as run, global_precision(runtime["precision"], config.model):
+    with ready.run as run, global_precision(runtime["precision"], config.model), checkpointable_dropout():
         if run.resuming:
             _check_same_precision(run, runtime)
         else:
             run.write_yaml("config.yaml", resolved)
             tokenizer.save_pretrained(run.path)  # a resumed run trains on these token ids
-        use_checkpointable_dropout()
         with strategy.scope():
             import transformers
 
@@ -294,7 +294,7 @@ def _check_same_precision(run, runtime: dict) -> None:
     if saved and saved != runtime["precision"]:
         raise ConfigError(f"{run.final} has an interrupted run trained in {saved}, but this run would use "
                           f"{runtime['precision']} ({runtime['precision_reason']}): give --precision "
-                          f"{'fp32' if saved == 'float32' else saved} to continue it, or --no-resume to start over")
+                          f"{precision_option(saved)} to continue it, or --no-resume to start over")
 
 
 def _watched_metric(recipe, config, metrics: EvaluationCallback) -> str:

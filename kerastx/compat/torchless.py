@@ -9,6 +9,11 @@ where torch is installed.
 The patch waits for ``transformers.pipelines`` to be imported (an import hook), so ``import kerastx``
 stays light: it imports neither transformers nor TensorFlow. Code that took a reference to
 ``pipeline`` before ``import kerastx`` keeps the unpatched function: import kerastx first.
+
+:func:`uninstall` removes the hook and gives ``transformers.pipelines`` (and ``transformers``) back the unwrapped
+``pipeline``. A wrapper it cannot reach passes calls through unchanged from then on: importing
+``transformers.pipelines`` puts a second ``transformers`` module in ``sys.modules``, and the first one, which
+``import transformers`` gave the caller, caches the wrapper on its first ``transformers.pipeline``.
 """
 
 from __future__ import annotations
@@ -19,18 +24,22 @@ import sys
 
 PIPELINES = "transformers.pipelines"
 
+_installed = False  # between install() and uninstall(): the wrappers change the dtype default
+
 
 def torchless_default(pipeline):
-    """``pipeline`` with ``dtype=None`` instead of its ``"auto"`` default when torch is not installed."""
+    """``pipeline`` with ``dtype=None`` instead of its ``"auto"`` default when torch is not installed (while
+    this patch is installed)."""
     if getattr(pipeline, "__kerastx_torchless__", False):
         return pipeline
 
     @functools.wraps(pipeline)
     def wrapper(*args, **kwargs):
-        from transformers.utils import is_torch_available
+        if _installed and kwargs.get("dtype", "auto") == "auto":
+            from transformers.utils import is_torch_available
 
-        if kwargs.get("dtype", "auto") == "auto" and not is_torch_available():
-            kwargs["dtype"] = None
+            if not is_torch_available():
+                kwargs["dtype"] = None
         return pipeline(*args, **kwargs)
 
     wrapper.__kerastx_torchless__ = True
@@ -81,7 +90,24 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
 
 def install() -> None:
     """Patch ``transformers.pipelines`` now if it is imported, else when it is; idempotent."""
+    global _installed
+    _installed = True
     if PIPELINES in sys.modules:
         patch(sys.modules[PIPELINES])
     elif not any(isinstance(finder, _PatchOnImport) for finder in sys.meta_path):
         sys.meta_path.insert(0, _PatchOnImport())
+
+
+def is_installed() -> bool:
+    return _installed
+
+
+def uninstall() -> None:
+    """Remove the import hook, unwrap ``pipeline`` where it can, and make every wrapper pass calls through."""
+    global _installed
+    _installed = False
+    sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, _PatchOnImport)]
+    for module in (sys.modules.get(PIPELINES), sys.modules.get("transformers")):
+        pipeline = vars(module).get("pipeline") if module is not None else None
+        if getattr(pipeline, "__kerastx_torchless__", False):
+            module.pipeline = pipeline.__wrapped__
