@@ -83,6 +83,46 @@ def test_whole_word_masking_never_splits_a_word(review_blocks, minilm_tokenizer)
     assert chosen.sum() / rule.maskable(blocks).sum() == pytest.approx(0.15, abs=0.03)
 
 
+
+@pytest.mark.parametrize("whole_words", [False, True], ids=["tokens", "whole-words"])
+def test_numpy_and_in_graph_masking_give_the_same_masks_for_the_same_draws(review_blocks, minilm_tokenizer,
+                                                                          whole_words):
+    import tensorflow as tf
+
+    from kerastx.data.masking import Draws, GraphTensors, NumpyArrays, masked_by_rule
+
+    blocks, _ = review_blocks
+    rule = MaskingRule.for_tokenizer(minilm_tokenizer, whole_words=whole_words)
+    rng = np.random.default_rng(3)
+    draws = Draws(rng.random(blocks.shape).astype(np.float32), rng.random(blocks.shape).astype(np.float32),
+                  rng.integers(0, rule.vocab_size, blocks.shape).astype(blocks.dtype))
+    in_numpy = masked_by_rule(blocks, rule, draws, NumpyArrays(rule))
+    in_graph = masked_by_rule(tf.constant(blocks), rule, Draws(*(tf.constant(d) for d in vars(draws).values())),
+                              GraphTensors(rule))
+    chosen = in_numpy[1] != IGNORED_LABEL
+    assert 0.1 < chosen.sum() / rule.maskable(blocks).sum() < 0.2 and (in_numpy[0] == rule.mask_id).any()
+    for numpy_form, graph_form in zip(in_numpy, in_graph):
+        np.testing.assert_array_equal(numpy_form, graph_form.numpy())
+
+
+@pytest.mark.parametrize("whole_words", [False, True], ids=["tokens", "whole-words"])
+def test_numpy_and_in_graph_masking_choose_as_often_with_their_own_generators(review_blocks, minilm_tokenizer,
+                                                                             whole_words):
+    import tensorflow as tf
+
+    from kerastx.data.masking import mask_tokens_in_graph
+
+    blocks, _ = review_blocks
+    rule = MaskingRule.for_tokenizer(minilm_tokenizer, whole_words=whole_words)
+    shares = []
+    for masked, labels in (mask_tokens(blocks, rule, np.random.default_rng(4)),
+                           [t.numpy() for t in mask_tokens_in_graph(tf.constant(blocks), rule,
+                                                                    tf.constant([4, 0], tf.int64))]):
+        chosen = labels != IGNORED_LABEL
+        shares.append((chosen.sum() / rule.maskable(blocks).sum(), np.mean(masked[chosen] == rule.mask_id)))
+    assert shares[0] == pytest.approx(shares[1], abs=0.02)
+    assert shares[0] == pytest.approx((0.15, 0.8), abs=0.03)
+
 @pytest.fixture(scope="module")
 def imdb_options(tmp_path_factory, reviews):
     folder = tmp_path_factory.mktemp("mlm")

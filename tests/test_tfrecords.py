@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 
 from kerastx.data.blocks import group_into_blocks
-from kerastx.data.masking import IGNORED_LABEL, MaskingRule
-from kerastx.data.tfrecords import (ShardedBlocks, check_vocabulary, mask_tokens_in_graph, read_index,
-                                    write_shards)
+from kerastx.data.masking import IGNORED_LABEL, MaskingRule, mask_tokens_in_graph
+from kerastx.data.tfrecords import ShardedBlocks, check_vocabulary, read_index, write_shards
 from kerastx.errors import DataError
 
 LENGTH = 128
