@@ -152,17 +152,19 @@ def test_training_masks_are_a_function_of_seed_epoch_and_batch(imdb_options, min
     from transformers import TFAutoModelForMaskedLM
 
     from kerastx.data.features import FeatureCollator
-    from kerastx.data.pipeline import DataPosition, build_train_dataset
+    from kerastx.data.pipeline import DataPosition
+    from kerastx.recipes.base import PreparedData
 
-    config = masked_lm.MaskedLMConfig(**imdb_options)
+    config = masked_lm.MaskedLMConfig(**{**imdb_options, "batch_size": 4, "seed": 7})
     data = masked_lm.MaskedLMData(config)
     blocks = group_into_blocks(minilm_tokenizer(["a short review of a long film"] * 40)["input_ids"], 16)
+    prepared = PreparedData(datasets.Dataset.from_dict({"input_ids": blocks}), None, None, [], 0)
+    source = data.training_source(prepared, minilm_tokenizer)
     model = TFAutoModelForMaskedLM.from_config(_tiny_bert_config(minilm_tokenizer))
     collator = FeatureCollator.for_run(data.feature_spec(minilm_tokenizer), config, model)
 
     def epoch(position):
-        dataset = build_train_dataset(model, datasets.Dataset.from_dict({"input_ids": blocks}), collator, 4, 7,
-                                      position, transform=data.training_transform(minilm_tokenizer))
+        dataset, _ = source.dataset(position, 1, model, collator)
         return [(features["input_ids"].numpy(), labels.numpy()) for features, labels in dataset]
 
     whole = epoch(DataPosition(0, 0))

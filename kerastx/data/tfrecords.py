@@ -8,7 +8,8 @@ tokenizer). A folder without an index is a writing that did not finish, and is n
 
 Training masks each batch in the graph (BERT's 80/10/10 rule,
 :func:`kerastx.data.masking.mask_tokens_in_graph`), from a seed that is a function of (seed, epoch, batch
-number) alone, so a resumed run masks as the interrupted one would have. Importing this module does not import TensorFlow.
+number) alone, so a resumed run masks as the interrupted one would have. Importing this module does not import
+TensorFlow.
 
 Example::
 
@@ -246,9 +247,6 @@ class ShardedBlocks:
     def examples(self) -> int:
         return self.index.examples
 
-    def __len__(self) -> int:
-        return self.index.examples
-
     @property
     def sequence_length(self) -> int:
         return self.index.sequence_length
@@ -341,3 +339,37 @@ class ShardedBlocks:
     def _epoch_order(self, seed: int, epoch: int) -> list[str]:
         paths = self.index.paths
         return [paths[i] for i in np.random.default_rng([seed, epoch]).permutation(len(paths))]
+
+
+class ShardSource:
+    """TFRecord shards as a run's training data (a :class:`~kerastx.data.sources.TrainingSource`): full batches
+    only, read, shuffled and masked (``masking``; else labelled for a causal LM) in ``tf.data``, a dataset made
+    for each ``fit`` holding the epochs it spans (Keras does not start a dataset of unknown length again at each
+    epoch).
+
+    Example::
+
+        source = ShardSource(ShardedBlocks("gs://bucket/imdb"), batch_size=64, seed=42, masking=rule)
+        dataset, steps = source.dataset(DataPosition(), epochs=3, model=None, collator=None)
+    """
+
+    failure = None  # what goes wrong reading shards is TensorFlow's own error, raised as it is
+
+    def __init__(self, shards: ShardedBlocks, batch_size: int, seed: int, masking: MaskingRule | None = None):
+        self.shards, self.batch_size, self.seed, self.masking = shards, batch_size, seed, masking
+        self.examples = shards.examples
+
+    def steps_per_epoch(self) -> int:
+        return self.shards.steps_per_epoch(self.batch_size)
+
+    def describe(self) -> str:
+        index = self.shards.index
+        how = "masked" if self.masking else "labelled for a causal LM"
+        return (f"{self.examples:,} blocks of {index.sequence_length} tokens in {len(index.shards)} TFRecord shards "
+                f"({index.folder}), {self.steps_per_epoch():,} full batches of {self.batch_size} per epoch, read "
+                f"and {how} in tf.data")
+
+    def dataset(self, position, epochs: int, model, collator):
+        dataset = self.shards.dataset(self.batch_size, self.seed, position.epoch, skip_batches=position.batch,
+                                      masking=self.masking, causal=self.masking is None, epochs=epochs)
+        return dataset, self.steps_per_epoch() - position.batch
