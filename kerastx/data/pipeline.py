@@ -130,11 +130,11 @@ class RowSource:
         return batches_per_epoch(self.examples, self.batch_size, self.static_shapes)
 
     def describe(self) -> str:
-        order = "grouped by length" if self.group_by_length else "shuffled"
+        similar = " of similar lengths" if self.group_by_length else ""
         partial = ", the last partial batch dropped" if self.static_shapes else ""
         masked = ", masked anew in each batch" if self.masking else ""
-        return (f"{self.examples:,} rows {order} anew each epoch into {self.steps_per_epoch():,} batches of "
-                f"{self.batch_size}{partial}{masked}")
+        return (f"{self.examples:,} rows, reshuffled each epoch into {self.steps_per_epoch():,} batches of "
+                f"{self.batch_size}{similar}{partial}{masked}")
 
     def dataset(self, position: DataPosition, epochs: int, model, collator):
         """One dataset reads every epoch of the ``fit``, from ``position`` as it is when each starts; its stated
