@@ -42,7 +42,7 @@ def main() -> None:
 
     from kerastx.data.blocks import group_into_blocks
     from kerastx.data.features import FeatureCollator, FeatureSpec
-    from kerastx.data.masking import MaskingRule, mask_tokens
+    from kerastx.data.masking import MaskingRule
     from kerastx.data.pipeline import DataPosition, build_train_dataset
     from kerastx.data.text_corpus import read_text_corpus
     from kerastx.data.tfrecords import ShardedBlocks, write_shards
@@ -69,9 +69,7 @@ def main() -> None:
     # what the masked-LM recipe reads from memory: its generator pipeline, masked per batch in numpy
     rows = build_train_dataset(model, datasets.Dataset.from_dict({"input_ids": blocks}),
                                FeatureCollator(FeatureSpec.model_inputs(tokenizer)), args.batch_size, seed=0,
-                               position=DataPosition(), drop_remainder=True,
-                               transform=lambda batch, rng: dict(zip(("input_ids", "labels"),
-                                                                     mask_tokens(batch["input_ids"], rule, rng))))
+                               position=DataPosition(), drop_remainder=True, masking=rule)
     recipe_rate, recipe_batches = examples_per_second(rows, args.batch_size)
 
     print(json.dumps({

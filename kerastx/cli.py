@@ -45,19 +45,17 @@ def run_cli(recipe, argv: list[str] | None = None):
             print(f"{prog}: stopped by {name}{_what_is_left(ready)}", file=sys.stderr)
             raise SystemExit(exit_status)
         except Exception:
-            failure = _stream_failure(ready)
+            failure = _source_failure(ready)
             if failure is None:
                 raise
             print_error_and_exit(str(failure), prog)
 
 
-def _stream_failure(ready) -> KerastxError | None:
-    """The DataError that stopped a training stream while ``fit`` read it: raised inside ``tf.data``, it reaches
-    here as TensorFlow's own error (whose text is a traceback), so the stream keeps the original."""
-    from kerastx.data.streaming import StreamedBlocks
-
-    train = None if ready is None else ready.prepared.train
-    return train.failure if isinstance(train, StreamedBlocks) else None
+def _source_failure(ready) -> KerastxError | None:
+    """The DataError that stopped reading the training data while ``fit`` read it (a stream's bad line): raised
+    inside ``tf.data``, it reaches here as TensorFlow's own error (whose text is a traceback), so the training
+    source keeps the original."""
+    return None if ready is None else ready.source.failure
 
 
 def _what_is_left(ready) -> str:

@@ -399,9 +399,10 @@ def test_a_predict_mistake_is_one_line_exit_2(argv, message, tmp_path, capsys):
 
 def test_a_batch_larger_than_the_training_set_is_one_warning_line_not_an_error(capsys):
     from kerastx.recipes.text_classification import TextClassificationConfig
+    from kerastx.data.pipeline import RowSource
     from kerastx.training.run_size import check_run_length
 
-    check_run_length(TextClassificationConfig(batch_size=32, max_train_samples=5), train=list(range(5)))
+    check_run_length(TextClassificationConfig(batch_size=32, max_train_samples=5), RowSource(list(range(5)), 32, 42))
     assert capsys.readouterr().out == ("[warning] batch_size 32 is more than the 5 training examples after "
                                        "max_train_samples 5: every step trains on all 5 of them, one step per epoch\n")
 

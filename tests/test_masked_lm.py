@@ -83,6 +83,46 @@ def test_whole_word_masking_never_splits_a_word(review_blocks, minilm_tokenizer)
     assert chosen.sum() / rule.maskable(blocks).sum() == pytest.approx(0.15, abs=0.03)
 
 
+
+@pytest.mark.parametrize("whole_words", [False, True], ids=["tokens", "whole-words"])
+def test_numpy_and_in_graph_masking_give_the_same_masks_for_the_same_draws(review_blocks, minilm_tokenizer,
+                                                                          whole_words):
+    import tensorflow as tf
+
+    from kerastx.data.masking import Draws, GraphTensors, NumpyArrays, masked_by_rule
+
+    blocks, _ = review_blocks
+    rule = MaskingRule.for_tokenizer(minilm_tokenizer, whole_words=whole_words)
+    rng = np.random.default_rng(3)
+    draws = Draws(rng.random(blocks.shape).astype(np.float32), rng.random(blocks.shape).astype(np.float32),
+                  rng.integers(0, rule.vocab_size, blocks.shape).astype(blocks.dtype))
+    in_numpy = masked_by_rule(blocks, rule, draws, NumpyArrays(rule))
+    in_graph = masked_by_rule(tf.constant(blocks), rule, Draws(*(tf.constant(d) for d in vars(draws).values())),
+                              GraphTensors(rule))
+    chosen = in_numpy[1] != IGNORED_LABEL
+    assert 0.1 < chosen.sum() / rule.maskable(blocks).sum() < 0.2 and (in_numpy[0] == rule.mask_id).any()
+    for numpy_form, graph_form in zip(in_numpy, in_graph):
+        np.testing.assert_array_equal(numpy_form, graph_form.numpy())
+
+
+@pytest.mark.parametrize("whole_words", [False, True], ids=["tokens", "whole-words"])
+def test_numpy_and_in_graph_masking_choose_as_often_with_their_own_generators(review_blocks, minilm_tokenizer,
+                                                                             whole_words):
+    import tensorflow as tf
+
+    from kerastx.data.masking import mask_tokens_in_graph
+
+    blocks, _ = review_blocks
+    rule = MaskingRule.for_tokenizer(minilm_tokenizer, whole_words=whole_words)
+    shares = []
+    for masked, labels in (mask_tokens(blocks, rule, np.random.default_rng(4)),
+                           [t.numpy() for t in mask_tokens_in_graph(tf.constant(blocks), rule,
+                                                                    tf.constant([4, 0], tf.int64))]):
+        chosen = labels != IGNORED_LABEL
+        shares.append((chosen.sum() / rule.maskable(blocks).sum(), np.mean(masked[chosen] == rule.mask_id)))
+    assert shares[0] == pytest.approx(shares[1], abs=0.02)
+    assert shares[0] == pytest.approx((0.15, 0.8), abs=0.03)
+
 @pytest.fixture(scope="module")
 def imdb_options(tmp_path_factory, reviews):
     folder = tmp_path_factory.mktemp("mlm")
@@ -112,17 +152,19 @@ def test_training_masks_are_a_function_of_seed_epoch_and_batch(imdb_options, min
     from transformers import TFAutoModelForMaskedLM
 
     from kerastx.data.features import FeatureCollator
-    from kerastx.data.pipeline import DataPosition, build_train_dataset
+    from kerastx.data.pipeline import DataPosition
+    from kerastx.recipes.base import PreparedData
 
-    config = masked_lm.MaskedLMConfig(**imdb_options)
+    config = masked_lm.MaskedLMConfig(**{**imdb_options, "batch_size": 4, "seed": 7})
     data = masked_lm.MaskedLMData(config)
     blocks = group_into_blocks(minilm_tokenizer(["a short review of a long film"] * 40)["input_ids"], 16)
+    prepared = PreparedData(datasets.Dataset.from_dict({"input_ids": blocks}), None, None, [], 0)
+    source = data.training_source(prepared, minilm_tokenizer)
     model = TFAutoModelForMaskedLM.from_config(_tiny_bert_config(minilm_tokenizer))
     collator = FeatureCollator.for_run(data.feature_spec(minilm_tokenizer), config, model)
 
     def epoch(position):
-        dataset = build_train_dataset(model, datasets.Dataset.from_dict({"input_ids": blocks}), collator, 4, 7,
-                                      position, transform=data.training_transform(minilm_tokenizer))
+        dataset, _ = source.dataset(position, 1, model, collator)
         return [(features["input_ids"].numpy(), labels.numpy()) for features, labels in dataset]
 
     whole = epoch(DataPosition(0, 0))

@@ -1,4 +1,5 @@
-"""tf.data pipelines: dynamic padding to a multiple, length-grouped batches, and static shapes."""
+"""tf.data pipelines: dynamic padding to a multiple, length-grouped batches, static shapes, and the training rows
+resumed at a position."""
 
 import numpy as np
 import pytest
@@ -73,3 +74,24 @@ def test_length_grouped_dataset_pads_less_than_random_batches(tiny):
     labels = sorted(int(y) for _, batch in grouped for y in batch.numpy())
     assert labels == sorted(data["labels"])
     assert padded_tokens(grouped) < padded_tokens(plain)
+
+
+@pytest.mark.parametrize("static_shapes, steps", [(False, 100 // 32 + 1), (True, 100 // 32)])
+def test_a_row_source_resumes_an_epoch_at_a_position_with_the_batches_left(tiny, static_shapes, steps):
+    from kerastx.data.pipeline import DataPosition, RowSource
+
+    model, tokenizer, data = tiny
+    static = collator(tokenizer, padding="max_length", max_length=64)
+    source = RowSource(data, 32, seed=3, static_shapes=static_shapes)
+    assert (source.examples, source.steps_per_epoch()) == (100, steps)
+    assert source.describe().startswith(f"100 rows, reshuffled each epoch into {steps} batches of 32")
+
+    def batches(position):
+        dataset, stated = source.dataset(position, 1, model, static)
+        assert stated is None and int(dataset.cardinality()) == steps - position.batch
+        return [features["input_ids"].numpy() for features, _ in dataset]
+
+    whole, resumed = batches(DataPosition(1, 0)), batches(DataPosition(1, 2))
+    assert len(whole) == steps and len(resumed) == steps - 2
+    assert all(np.array_equal(a, b) for a, b in zip(whole[2:], resumed))
+    assert not np.array_equal(whole[0], batches(DataPosition(2, 0))[0])  # another epoch, another order

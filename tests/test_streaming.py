@@ -14,7 +14,7 @@ import pytest
 
 from kerastx.data.blocks import group_into_blocks
 from kerastx.data.pipeline import DataPosition
-from kerastx.data.streaming import StreamedBlocks, StreamTraining
+from kerastx.data.streaming import StreamedBlocks
 from kerastx.data.text_corpus import read_text_corpus
 from kerastx.models.scratch import train_tokenizer
 from kerastx.recipes import causal_lm, masked_lm
@@ -88,7 +88,7 @@ def test_each_pass_is_cut_into_the_blocks_of_the_in_memory_corpus_and_later_pass
 
     blocks = prepared.train
     shuffled = StreamedBlocks(dataclasses.replace(blocks.documents, shuffle_buffer=16), blocks.document_ids, 64,
-                              blocks.columns, planned=1)
+                              blocks.columns)
     first, second = (np.stack(list(shuffled.blocks(stream_pass))) for stream_pass in (0, 1))
     assert len(first) == len(second) == len(expected)  # the same tokens each pass, in another order
     assert not np.array_equal(first, expected) and not np.array_equal(first, second)
@@ -109,11 +109,11 @@ def test_a_continued_run_skips_exactly_the_batches_trained_before(reviews_file):
     tokenizer = train_tokenizer(reviews_file.read_text(encoding="utf-8").splitlines(), "bert", "wordpiece", 600)
     data, _, prepared = streamed(masked_lm.RECIPE, tokenizer, train_file=str(reviews_file), streaming=True,
                                  max_steps=30, max_length=64, batch_size=16, max_eval_samples=4)
-    training = StreamTraining(prepared.train, 16, 42, 30, data.training_transform(tokenizer))
+    source = data.training_source(prepared, tokenizer)
     blocks_per_pass = len(list(prepared.train.blocks(0)))
     done = blocks_per_pass // 16 + 1  # the continued run starts in the stream's second pass
-    whole, steps = training.for_fit(DataPosition(), epochs=1)
-    continued, steps_left = training.for_fit(DataPosition(batch=done), epochs=1)
+    whole, steps = source.dataset(DataPosition(), 1, model=None, collator=None)
+    continued, steps_left = source.dataset(DataPosition(batch=done), 1, model=None, collator=None)
     assert (steps, steps_left) == (30, 30 - done)
     from_start = list(whole.take(done + 2).as_numpy_iterator())
     after_restart = list(continued.take(2).as_numpy_iterator())

@@ -29,6 +29,7 @@ def mrpc_run(tmp_path_factory, shared_data):
     """One short real run on 170 MRPC rows with a scratch tiny BERT, in mixed_bfloat16 with static shapes (10
     whole batches of 16 per epoch), stopped after 13 steps, evaluated before training and every 5 steps.
     Returns the result, the options, and the model and tf.data pipelines the trainer built."""
+    from kerastx.data import pipeline
     from kerastx.training import trainer
 
     tmp = tmp_path_factory.mktemp("run")
@@ -39,7 +40,7 @@ def mrpc_run(tmp_path_factory, shared_data):
     models, pipelines = [], []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(trainer, "load_model", keeping(trainer.load_model, models))
-        patch.setattr(trainer, "build_train_dataset", keeping(trainer.build_train_dataset, pipelines))
+        patch.setattr(pipeline, "build_train_dataset", keeping(pipeline.build_train_dataset, pipelines))
         result = main(as_flags(options))  # its precision is held for the run only
     return result, options, models[0], pipelines[0]
 
@@ -95,6 +96,7 @@ def stopped_run(tmp_path_factory, shared_data):
     """Early stopping that must happen: the validation rows are all "not_equivalent", so the F1 of
     "equivalent" (the watched metric) is 0 whatever the model does, and patience 1 stops at epoch 2 of 4.
     Returns the result and the model's weights at the end of each epoch, before early stopping acts."""
+    from kerastx.data import pipeline
     from kerastx.training import trainer
 
     tmp = tmp_path_factory.mktemp("stopped")

@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 
 from kerastx.data.blocks import group_into_blocks
-from kerastx.data.masking import IGNORED_LABEL, MaskingRule
-from kerastx.data.tfrecords import (ShardedBlocks, check_vocabulary, mask_tokens_in_graph, read_index,
-                                    write_shards)
+from kerastx.data.masking import IGNORED_LABEL, MaskingRule, mask_tokens_in_graph
+from kerastx.data.tfrecords import ShardedBlocks, check_vocabulary, read_index, write_shards
 from kerastx.errors import DataError
 
 LENGTH = 128
@@ -99,6 +98,25 @@ def test_several_epochs_follow_one_another_in_one_dataset(shard_folder):
                   rows(blocks.dataset(16, seed=5, epoch=2, causal=True))]
     np.testing.assert_array_equal(chained, np.concatenate(one_by_one))
 
+
+
+def test_a_masked_lm_reads_shards_through_a_source_that_resumes_with_the_same_masks(shard_folder, tokenizer):
+    from kerastx.data.pipeline import DataPosition
+    from kerastx.recipes import masked_lm
+    from kerastx.recipes.base import PreparedData
+
+    config = masked_lm.MaskedLMConfig(train_shards=shard_folder, validation_file="valid.txt", model="minilm",
+                                      max_length=LENGTH, batch_size=16, seed=5)
+    blocks = ShardedBlocks(shard_folder)
+    source = masked_lm.MaskedLMData(config).training_source(PreparedData(blocks, None, None, [], 0), tokenizer)
+    assert (source.examples, source.steps_per_epoch()) == (blocks.examples, blocks.steps_per_epoch(16))
+    assert f"TFRecord shards ({shard_folder}), {blocks.steps_per_epoch(16)} full batches of 16" in source.describe()
+    resumed, steps = source.dataset(DataPosition(epoch=2, batch=7), 1, model=None, collator=None)
+    assert steps == blocks.steps_per_epoch(16) - 7
+    expected = blocks.dataset(16, seed=5, epoch=2, skip_batches=7, masking=MaskingRule.for_tokenizer(tokenizer))
+    for (features, labels), (expected_features, expected_labels) in zip(resumed, expected):
+        np.testing.assert_array_equal(features["input_ids"], expected_features["input_ids"])
+        np.testing.assert_array_equal(labels, expected_labels)
 
 def test_pipelines_of_an_input_context_share_out_the_examples(shard_folder, imdb_blocks):
     import tensorflow as tf

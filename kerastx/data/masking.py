@@ -5,10 +5,13 @@ token, 10% a random token of the vocabulary and 10% stay as they were. Labels ho
 ids and -100 elsewhere (the models' internal loss skips -100). Special tokens and padding are never
 chosen. Whole-word masking chooses words, not pieces: every piece of a chosen word is masked together.
 
-The random numbers come from a ``numpy`` Generator the caller passes in, so the same generator state gives
-the same masks: the shared trainer seeds one per training batch from ``(seed, epoch, batch)`` (a resumed run
-masks as the interrupted one would have), and the validation masks are drawn once with the run's seed, so
-perplexity compares across runs and models. :mod:`kerastx.data.tfrecords` applies the same rule in-graph.
+The rule is written once (:func:`masked_by_rule`), as a function of its random numbers (:class:`Draws`), and
+applied in two forms side by side: :func:`mask_tokens` draws them from a ``numpy`` Generator the caller passes
+in, for batches collated in Python (the shared trainer seeds one per training batch from ``(seed, epoch,
+batch)``, so a resumed run masks as the interrupted one would have; validation masks are drawn once with the
+run's seed, so perplexity compares across runs and models); :func:`mask_tokens_in_graph` draws them with
+TensorFlow's stateless ops, for TFRecord shards read in ``tf.data``. Given the same draws, the two give the same
+masks; their generators differ, so a row-read and a shard-read run do not mask a block alike.
 """
 
 from __future__ import annotations
@@ -75,35 +78,115 @@ def word_continuations(tokenizer) -> np.ndarray:
                       f"starts); {type(tokenizer).__name__}'s marks neither: drop --whole_word_masking")
 
 
+@dataclass(frozen=True)
+class Draws:
+    """The random numbers one masking of a batch reads, each of the batch's shape. The rule is a function of them
+    alone: the same draws give the same masks in numpy and in the graph (``tests/test_masked_lm.py`` checks it)."""
+
+    choose: object  # uniform in [0, 1): a token is chosen below ``probability``; whole words: column w is word w's
+    show: object  # uniform in [0, 1): a chosen token shows the mask token, a random token or itself
+    random_ids: object  # ids in [0, vocab_size): the random token a chosen token may show
+
+
 def mask_tokens(input_ids: np.ndarray, rule: MaskingRule, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``(masked input_ids, labels)`` for a batch of token ids (2-D), by ``rule``; ``input_ids`` is not changed."""
+    """``(masked input_ids, labels)`` for a batch of token ids (2-D), by ``rule``; ``input_ids`` is not changed.
+    Draws from ``rng`` in a fixed order (choose, show, random ids), both outputs in the input's dtype."""
     input_ids = np.asarray(input_ids)
-    maskable = rule.maskable(input_ids)
-    if rule.continues_word is None:
-        chosen = (rng.random(input_ids.shape) < rule.probability) & maskable
-    else:
-        chosen = _chosen_words(input_ids, maskable, rule, rng)
-    labels = np.where(chosen, input_ids, IGNORED_LABEL)
-    draw = rng.random(input_ids.shape)
-    shown_as_mask = chosen & (draw < rule.mask_fraction)
-    shown_as_random = chosen & (draw >= rule.mask_fraction) & (draw < rule.mask_fraction + rule.random_fraction)
-    masked = np.where(shown_as_mask, rule.mask_id, input_ids)
-    masked = np.where(shown_as_random, rng.integers(0, rule.vocab_size, input_ids.shape), masked)
+    shape = input_ids.shape
+    draws = Draws(rng.random(shape), rng.random(shape), rng.integers(0, rule.vocab_size, shape))
+    masked, labels = masked_by_rule(input_ids, rule, draws, NumpyArrays(rule))
     return masked.astype(input_ids.dtype), labels.astype(input_ids.dtype)
 
 
-def _chosen_words(input_ids: np.ndarray, maskable: np.ndarray, rule: MaskingRule,
-                  rng: np.random.Generator) -> np.ndarray:
-    """Tokens chosen a whole word at a time: a word is its first piece and the continuation pieces after it."""
-    continues = rule.continues_word[np.clip(input_ids, 0, len(rule.continues_word) - 1)] & maskable
-    starts = maskable & ~continues
-    # word number of every token (a continuation shares the number of the word it continues)
-    word = np.cumsum(starts, axis=1) - 1
-    word_chosen = rng.random(input_ids.shape) < rule.probability  # one draw per word, read at its start column
-    start_columns = np.where(starts, np.arange(input_ids.shape[1]), input_ids.shape[1])
-    chosen = np.zeros(input_ids.shape, dtype=bool)
-    for row in range(input_ids.shape[0]):
-        columns = np.sort(start_columns[row])[:starts[row].sum()]  # column of each word's first piece
-        if len(columns):
-            chosen[row] = word_chosen[row, columns[np.maximum(word[row], 0)]] & (word[row] >= 0)
-    return chosen & maskable
+def mask_tokens_in_graph(input_ids, rule: MaskingRule, seed):
+    """:func:`mask_tokens` in the graph, for ``tf.data``: ``(masked input_ids, labels)`` of a batch of token ids
+    (2-D tensor), its draws made by TensorFlow's stateless random ops from ``seed`` (shape [2]); outputs keep the
+    ids' dtype.
+
+    Example::
+
+        masked, labels = mask_tokens_in_graph(ids, rule, tf.constant([42, 0], tf.int64))
+    """
+    import tensorflow as tf
+
+    ids = tf.convert_to_tensor(input_ids)
+    shape = tf.shape(ids)
+    choose_seed, show_seed, random_seed, word_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 4))
+    draws = Draws(tf.random.stateless_uniform(shape, choose_seed if rule.continues_word is None else word_seed),
+                  tf.random.stateless_uniform(shape, show_seed),
+                  tf.random.stateless_uniform(shape, random_seed, minval=0, maxval=rule.vocab_size, dtype=ids.dtype))
+    return masked_by_rule(ids, rule, draws, GraphTensors(rule))
+
+
+def masked_by_rule(ids, rule: MaskingRule, draws: Draws, arrays) -> tuple:
+    """The rule, written once for numpy arrays and TensorFlow tensors (``arrays``: :class:`NumpyArrays` or
+    :class:`GraphTensors`, the few operations whose spelling differs).
+
+    Special tokens are never chosen; of the chosen, ``rule.mask_fraction`` show the mask token,
+    ``rule.random_fraction`` a random token, the rest stay; labels hold the chosen ids and -100 elsewhere. With
+    ``rule.continues_word``, whole words are chosen: word w (numbered from each row's first word start) is chosen
+    when column w of ``draws.choose`` is, with every piece of it; a row's leading continuation pieces belong to a
+    word begun in the block before, and are never chosen."""
+    maskable = arrays.not_special(ids)
+    if rule.continues_word is None:
+        chosen = (draws.choose < rule.probability) & maskable
+    else:
+        starts = maskable & ~arrays.continues_word(ids)
+        word = arrays.cumsum_rows(starts) - 1  # a continuation shares its word's number
+        chosen = arrays.at_word(draws.choose < rule.probability, word) & (word >= 0) & maskable
+    labels = arrays.replace(~chosen, IGNORED_LABEL, ids)
+    shown_as_mask = chosen & (draws.show < rule.mask_fraction)
+    shown_as_random = chosen & (draws.show >= rule.mask_fraction) & (
+        draws.show < rule.mask_fraction + rule.random_fraction)
+    masked = arrays.replace(shown_as_mask, rule.mask_id, ids)
+    return arrays.replace(shown_as_random, draws.random_ids, masked), labels
+
+
+class NumpyArrays:
+    """What :func:`masked_by_rule` does with arrays, in numpy."""
+
+    def __init__(self, rule: MaskingRule):
+        self.rule = rule
+
+    def not_special(self, ids):
+        return self.rule.maskable(ids)
+
+    def continues_word(self, ids):
+        table = self.rule.continues_word
+        return table[np.clip(ids, 0, len(table) - 1)]
+
+    def cumsum_rows(self, flags):
+        return np.cumsum(flags, axis=1)
+
+    def at_word(self, per_column, word):
+        """``per_column[row, word]`` for every token (word -1 reads column 0)."""
+        return np.take_along_axis(per_column, np.maximum(word, 0), axis=1)
+
+    def replace(self, where, value, ids):
+        return np.where(where, value, ids)
+
+
+class GraphTensors:
+    """What :func:`masked_by_rule` does with arrays, in TensorFlow ops (traced into ``tf.data`` maps)."""
+
+    def __init__(self, rule: MaskingRule):
+        import tensorflow as tf
+
+        self.tf, self.rule = tf, rule
+
+    def not_special(self, ids):
+        special = self.tf.constant(self.rule.special_ids or (-1,), dtype=ids.dtype)  # -1: no token id, none special
+        return self.tf.reduce_all(self.tf.not_equal(ids[..., None], special), axis=-1)
+
+    def continues_word(self, ids):
+        table = self.rule.continues_word
+        return self.tf.gather(self.tf.constant(table, self.tf.bool), self.tf.clip_by_value(ids, 0, len(table) - 1))
+
+    def cumsum_rows(self, flags):
+        return self.tf.cumsum(self.tf.cast(flags, self.tf.int32), axis=1)
+
+    def at_word(self, per_column, word):
+        return self.tf.gather(per_column, self.tf.maximum(word, 0), batch_dims=1)
+
+    def replace(self, where, value, ids):
+        return self.tf.where(where, self.tf.cast(value, ids.dtype), ids)

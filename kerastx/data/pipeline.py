@@ -11,9 +11,9 @@ Three modes bound them:
 * ``static_shapes``: every batch padded to ``max_length`` and the last partial batch dropped — one
   shape, as XLA and TPUs require.
 
-The shared trainer's training data (:func:`build_train_dataset`) is a function of the seed and the epoch
-alone, and starts where a :class:`DataPosition` says, so that a resumed run sees exactly the batches the
-interrupted one had left.
+The shared trainer's training rows (:class:`RowSource`, :func:`build_train_dataset`) are a function of the
+seed and the epoch alone, and start where a :class:`DataPosition` says, so that a resumed run sees exactly the
+batches the interrupted one had left.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+
+from kerastx.data.masking import MaskingRule, mask_tokens
 
 WINDOW_BATCHES = 64
 
@@ -57,15 +59,17 @@ class DataPosition:
 
 
 def build_train_dataset(model, dataset, collator, batch_size: int, seed: int, position: DataPosition,
-                        group_by_length: bool = False, drop_remainder: bool = False, transform=None):
+                        group_by_length: bool = False, drop_remainder: bool = False,
+                        masking: MaskingRule | None = None):
     """The training ``tf.data.Dataset`` for ``fit``: each time it is iterated (each epoch), the batches of
     epoch ``position.epoch`` in the order :func:`epoch_batches` gives, from batch ``position.batch`` on.
-    ``transform(batch, rng)``, when given, changes each collated batch with numbers drawn from a generator
-    seeded by ``(seed, epoch, batch)`` (a task's random masking).
+    ``masking``, when given, masks each collated batch's ``input_ids`` anew (and sets its ``labels``) with
+    numbers drawn from a generator seeded by ``(seed, epoch, batch)``: a resumed run masks as the interrupted
+    one would have.
 
     The caller moves ``position`` on at the end of each epoch (``epoch + 1``, ``batch = 0``), and sets it
     before ``fit(initial_epoch=position.epoch)`` to resume in the middle of an epoch. The dataset's length
-    depends on the position: state it for each ``fit`` (:class:`IndexedTraining` does).
+    depends on the position: state it for each ``fit`` (:class:`RowSource` does).
 
     Example::
 
@@ -80,9 +84,10 @@ def build_train_dataset(model, dataset, collator, batch_size: int, seed: int, po
 
     def collate(rows, number):
         batch = collator(rows)
-        if transform is None:
-            return batch
-        return transform(batch, np.random.default_rng([seed, position.epoch, position.batch + number]))
+        if masking is not None:
+            rng = np.random.default_rng([seed, position.epoch, position.batch + number])
+            batch["input_ids"], batch["labels"] = mask_tokens(batch["input_ids"], masking, rng)
+        return batch
 
     return _collated_dataset(model, dataset, collate, batch_size if drop_remainder else None, remaining_batches)
 
@@ -102,33 +107,41 @@ def with_batch_count(dataset, count: int):
     return dataset.apply(tf.data.experimental.assert_cardinality(count))
 
 
-class IndexedTraining:
-    """Training data read by index from a ``datasets.Dataset`` (:func:`build_train_dataset`): one dataset for
-    every ``fit``, which reads the position at the start of each epoch, with ``steps_per_epoch`` batches."""
+class RowSource:
+    """Training rows of a tokenized ``datasets.Dataset`` (a :class:`~kerastx.data.sources.TrainingSource`), read
+    by index in a new order each epoch (:func:`build_train_dataset`): with ``static_shapes`` the last partial
+    batch is dropped; ``masking`` masks each batch anew (a masked LM).
 
-    def __init__(self, dataset, steps_per_epoch: int):
-        self.dataset = dataset
-        self.steps_per_epoch = steps_per_epoch
+    Example::
 
-    def for_fit(self, position: DataPosition, epochs: int):
-        """``(dataset, None)`` for a ``fit`` over ``epochs`` epochs from ``position``: the dataset's length is
-        the batches left in the first of them (all but a resumed epoch's first are whole)."""
-        return with_batch_count(self.dataset, self.steps_per_epoch - position.batch), None
+        source = RowSource(tokenized["train"], batch_size=32, seed=42)
+        dataset, _ = source.dataset(DataPosition(), epochs=3, model=model, collator=collator)
+    """
 
+    failure = None  # rows in memory: nothing is read inside tf.data that could fail
 
-class ShardTraining:
-    """Training data read from TFRecord shards (:class:`kerastx.data.tfrecords.ShardedBlocks`): a dataset made
-    for each ``fit``, holding the epochs it spans, with the steps of each given to Keras (a dataset of unknown
-    length is not started again at each epoch)."""
+    def __init__(self, rows, batch_size: int, seed: int, static_shapes: bool = False, group_by_length: bool = False,
+                 masking: MaskingRule | None = None):
+        self.rows, self.batch_size, self.seed, self.masking = rows, batch_size, seed, masking
+        self.static_shapes, self.group_by_length = static_shapes, group_by_length
+        self.examples = len(rows)
 
-    def __init__(self, shards, batch_size: int, seed: int, masking=None):
-        self.shards, self.batch_size, self.seed, self.masking = shards, batch_size, seed, masking
-        self.steps_per_epoch = shards.steps_per_epoch(batch_size)
+    def steps_per_epoch(self) -> int:
+        return batches_per_epoch(self.examples, self.batch_size, self.static_shapes)
 
-    def for_fit(self, position: DataPosition, epochs: int):
-        dataset = self.shards.dataset(self.batch_size, self.seed, position.epoch, skip_batches=position.batch,
-                                      masking=self.masking, causal=self.masking is None, epochs=epochs)
-        return dataset, self.steps_per_epoch - position.batch
+    def describe(self) -> str:
+        similar = " of similar lengths" if self.group_by_length else ""
+        partial = ", the last partial batch dropped" if self.static_shapes else ""
+        masked = ", masked anew in each batch" if self.masking else ""
+        return (f"{self.examples:,} rows, reshuffled each epoch into {self.steps_per_epoch():,} batches of "
+                f"{self.batch_size}{similar}{partial}{masked}")
+
+    def dataset(self, position: DataPosition, epochs: int, model, collator):
+        """One dataset reads every epoch of the ``fit``, from ``position`` as it is when each starts; its stated
+        length is the batches left in the first (all but a resumed epoch's first are whole)."""
+        dataset = build_train_dataset(model, self.rows, collator, self.batch_size, self.seed, position,
+                                      self.group_by_length, self.static_shapes, self.masking)
+        return with_batch_count(dataset, self.steps_per_epoch() - position.batch), None
 
 
 def epoch_batches(lengths, batch_size: int, seed: int, epoch: int, group_by_length: bool = False,

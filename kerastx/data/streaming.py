@@ -8,7 +8,8 @@ spans the run:
   last step it is read again, reshuffled (each pass's buffer seeded from the run's seed and the pass number);
 * each pass is cut into blocks as :func:`kerastx.data.blocks.group_into_blocks` cuts a corpus held in memory
   (the tokens after a pass's last full block are dropped), and the batches of blocks are numbered from the
-  run's start: a masked LM masks batch ``n`` with numbers drawn from ``default_rng([seed, 0, n])``;
+  run's start: a masked LM masks batch ``n`` with numbers drawn from ``default_rng([seed, 0, n])``
+  (:func:`kerastx.data.masking.mask_tokens`);
 * a run continued after ``k`` batches reads the stream again from its start and skips ``k`` batches: their
   documents are read and tokenized again (not trained on), which costs what tokenizing ``k x batch_size``
   blocks costs.
@@ -19,9 +20,9 @@ Example::
 
     splits = streamed_splits(config, read_file, text_column)       # splits.train: StreamedDocuments
     blocks = StreamedBlocks(splits.train, lambda texts: tokenizer(texts)["input_ids"], 128,
-                            lambda b: {"input_ids": b, "labels": b}, planned=1000 * 32)
-    training = StreamTraining(blocks, batch_size=32, seed=42, max_steps=1000)
-    dataset, steps = training.for_fit(DataPosition(), epochs=1)
+                            lambda b: {"input_ids": b, "labels": b})
+    source = StreamSource(blocks, batch_size=32, seed=42, max_steps=1000)
+    dataset, steps = source.dataset(DataPosition(), epochs=1, model=None, collator=None)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from kerastx.data.files import Source, existing_file, json_record
+from kerastx.data.masking import MaskingRule, mask_tokens
 from kerastx.data.text_corpus import is_json_lines
 from kerastx.errors import ConfigError, DataError
 from kerastx.utf8 import utf8_text
@@ -220,24 +222,20 @@ class StreamedBlocks:
     """Blocks of ``block_length`` token ids cut from streamed documents as they are read: each pass over the
     stream tokenized ``TOKENIZED_AT_ONCE`` documents at a time by ``document_ids(texts)``, concatenated and cut
     as :func:`~kerastx.data.blocks.group_into_blocks` cuts a whole corpus. ``columns(blocks)`` gives the stored
-    columns of a batch of blocks (the recipe's training examples); ``planned`` is the number of blocks a run
-    reads, what ``len()`` says (a stream has no length of its own).
+    columns of a batch of blocks (the recipe's training examples). A stream has no length of its own.
 
     Example::
 
         blocks = StreamedBlocks(documents, lambda texts: tokenizer(texts)["input_ids"], 128,
-                                lambda b: {"input_ids": b}, planned=1000 * 32)
+                                lambda b: {"input_ids": b})
         first = next(blocks.blocks(stream_pass=0))     # 128 int32 ids
     """
 
     def __init__(self, documents: StreamedDocuments, document_ids: Callable[[list[str]], list[list[int]]],
-                 block_length: int, columns: Callable[[np.ndarray], dict], planned: int):
+                 block_length: int, columns: Callable[[np.ndarray], dict]):
         self.documents, self.document_ids, self.block_length = documents, document_ids, block_length
-        self.columns, self.planned = columns, planned
+        self.columns = columns
         self.failure: DataError | None = None  # what stopped :meth:`endless`; only this object sets it
-
-    def __len__(self) -> int:
-        return self.planned
 
     @property
     def name(self) -> str:
@@ -282,21 +280,35 @@ class StreamedBlocks:
                 f"tokens: give more text or a smaller --max_length")
 
 
-class StreamTraining:
-    """Training data read from a stream (:class:`StreamedBlocks`) for the shared trainer: one ``fit`` spans the
-    run (``steps_per_epoch`` is ``max_steps``); batches of ``batch_size`` blocks, numbered from the run's
-    start, go through ``transform(batch, rng)`` (a masked LM's masking) with ``rng`` seeded by
+class StreamSource:
+    """Training data read from a stream (:class:`StreamedBlocks`), a :class:`~kerastx.data.sources.TrainingSource`:
+    one ``fit`` spans the run (an epoch is ``max_steps`` batches); batches of ``batch_size`` blocks, numbered
+    from the run's start, are masked by ``masking`` (a masked LM) with numbers drawn from a generator seeded by
     ``(seed, 0, number)``. The stored columns other than ``labels`` are the model's inputs.
 
     Example::
 
-        training = StreamTraining(blocks, batch_size=32, seed=42, max_steps=1000, transform=mask_batch)
-        dataset, steps = training.for_fit(DataPosition(batch=200), epochs=1)   # batches 200 to 999: steps 800
+        source = StreamSource(blocks, batch_size=32, seed=42, max_steps=1000, masking=rule)
+        dataset, steps = source.dataset(DataPosition(batch=200), 1, model, collator)   # batches 200 to 999: 800
     """
 
-    def __init__(self, blocks: StreamedBlocks, batch_size: int, seed: int, max_steps: int, transform=None):
-        self.blocks, self.batch_size, self.seed, self.transform = blocks, batch_size, seed, transform
-        self.steps_per_epoch = max_steps
+    def __init__(self, blocks: StreamedBlocks, batch_size: int, seed: int, max_steps: int,
+                 masking: MaskingRule | None = None):
+        self.blocks, self.batch_size, self.seed, self.masking = blocks, batch_size, seed, masking
+        self.max_steps = max_steps
+        self.examples = max_steps * batch_size  # the blocks the run reads
+
+    @property
+    def failure(self) -> DataError | None:
+        return self.blocks.failure
+
+    def steps_per_epoch(self) -> int:
+        return self.max_steps
+
+    def describe(self) -> str:
+        masked = ", masked anew in each batch" if self.masking else ""
+        return (f"blocks of {self.blocks.block_length} tokens cut from {self.blocks.name} as it is read, "
+                f"{self.max_steps:,} batches of {self.batch_size} in one pass or more{masked}")
 
     def batches(self, skip: int = 0) -> Iterator[dict]:
         """The batches (numpy columns) from number ``skip`` on: those before are cut from the stream again and
@@ -307,13 +319,14 @@ class StreamTraining:
             if number < skip:
                 continue
             batch = self.blocks.columns(np.stack(rows))
-            if self.transform is not None:
-                batch = self.transform(batch, np.random.default_rng([self.seed, 0, number]))
+            if self.masking is not None:
+                rng = np.random.default_rng([self.seed, 0, number])
+                batch["input_ids"], batch[LABELS] = mask_tokens(batch["input_ids"], self.masking, rng)
             yield batch
 
-    def for_fit(self, position, epochs: int):
+    def dataset(self, position, epochs: int, model, collator):
         """``(dataset, steps)``: the batches from ``position.batch`` to the run's last step (``epochs`` is 1: the
-        run is one epoch)."""
+        run is one epoch; the blocks need no collator)."""
         import tensorflow as tf
 
         spec = tf.TensorSpec((self.batch_size, self.blocks.block_length), tf.int32)
@@ -328,4 +341,4 @@ class StreamTraining:
 
         dataset = tf.data.Dataset.from_generator(features_and_labels,
                                                  output_signature=({name: spec for name in inputs}, spec))
-        return dataset.prefetch(tf.data.AUTOTUNE), self.steps_per_epoch - position.batch
+        return dataset.prefetch(tf.data.AUTOTUNE), self.max_steps - position.batch

@@ -6,9 +6,10 @@ A shard folder (local or ``gs://``) holds ``shard-00000.tfrecord``, ``shard-0000
 lists the shards, their example counts and the sequence length, with what the writer adds (vocabulary size,
 tokenizer). A folder without an index is a writing that did not finish, and is never read.
 
-Training masks each batch in the graph (BERT's 80/10/10 rule, :func:`mask_tokens_in_graph`), from a seed
-that is a function of (seed, epoch, batch number) alone, so a resumed run masks as the interrupted one would
-have. Importing this module does not import TensorFlow.
+Training masks each batch in the graph (BERT's 80/10/10 rule,
+:func:`kerastx.data.masking.mask_tokens_in_graph`), from a seed that is a function of (seed, epoch, batch
+number) alone, so a resumed run masks as the interrupted one would have. Importing this module does not import
+TensorFlow.
 
 Example::
 
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kerastx.data.masking import IGNORED_LABEL, MaskingRule
+from kerastx.data.masking import MaskingRule, mask_tokens_in_graph
 from kerastx.errors import ConfigError, DataError
 
 FORMAT = "kerastx-lm-shards/1"
@@ -246,9 +247,6 @@ class ShardedBlocks:
     def examples(self) -> int:
         return self.index.examples
 
-    def __len__(self) -> int:
-        return self.index.examples
-
     @property
     def sequence_length(self) -> int:
         return self.index.sequence_length
@@ -343,46 +341,35 @@ class ShardedBlocks:
         return [paths[i] for i in np.random.default_rng([seed, epoch]).permutation(len(paths))]
 
 
-def mask_tokens_in_graph(input_ids, rule: MaskingRule, seed):
-    """``(masked input_ids, labels)`` of a batch of token ids (2-D tensor) by ``rule``, with TensorFlow's
-    stateless random ops seeded by ``seed`` (shape [2]): :func:`kerastx.data.masking.mask_tokens` in the graph.
-
-    Special tokens are never chosen; of the chosen, ``rule.mask_fraction`` show the mask token,
-    ``rule.random_fraction`` a random token, the rest stay; labels hold the chosen ids and -100 elsewhere.
-    With ``rule.continues_word``, whole words are chosen (every piece of a chosen word).
+class ShardSource:
+    """TFRecord shards as a run's training data (a :class:`~kerastx.data.sources.TrainingSource`): full batches
+    only, read, shuffled and masked (``masking``; else labelled for a causal LM) in ``tf.data``, a dataset made
+    for each ``fit`` holding the epochs it spans (Keras does not start a dataset of unknown length again at each
+    epoch).
 
     Example::
 
-        masked, labels = mask_tokens_in_graph(ids, rule, tf.constant([42, 0], tf.int64))
+        source = ShardSource(ShardedBlocks("gs://bucket/imdb"), batch_size=64, seed=42, masking=rule)
+        dataset, steps = source.dataset(DataPosition(), epochs=3, model=None, collator=None)
     """
-    import tensorflow as tf
 
-    ids = tf.convert_to_tensor(input_ids)
-    shape = tf.shape(ids)
-    choose_seed, show_seed, random_seed, word_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 4))
-    special = tf.constant(rule.special_ids or (-1,), dtype=ids.dtype)
-    maskable = tf.reduce_all(tf.not_equal(ids[..., None], special), axis=-1)
-    if rule.continues_word is None:
-        chosen = (tf.random.stateless_uniform(shape, choose_seed) < rule.probability) & maskable
-    else:
-        chosen = _chosen_words_in_graph(ids, maskable, rule, word_seed)
-    labels = tf.where(chosen, ids, tf.constant(IGNORED_LABEL, ids.dtype))
-    draw = tf.random.stateless_uniform(shape, show_seed)
-    shown_as_mask = chosen & (draw < rule.mask_fraction)
-    shown_as_random = chosen & (draw >= rule.mask_fraction) & (draw < rule.mask_fraction + rule.random_fraction)
-    random_ids = tf.random.stateless_uniform(shape, random_seed, minval=0, maxval=rule.vocab_size, dtype=ids.dtype)
-    masked = tf.where(shown_as_mask, tf.constant(rule.mask_id, ids.dtype), ids)
-    return tf.where(shown_as_random, random_ids, masked), labels
+    failure = None  # what goes wrong reading shards is TensorFlow's own error, raised as it is
 
+    def __init__(self, shards: ShardedBlocks, batch_size: int, seed: int, masking: MaskingRule | None = None):
+        self.shards, self.batch_size, self.seed, self.masking = shards, batch_size, seed, masking
+        self.examples = shards.examples
 
-def _chosen_words_in_graph(ids, maskable, rule: MaskingRule, seed):
-    """Tokens chosen a whole word at a time: one draw per word (read at the word's number), shared by its pieces."""
-    import tensorflow as tf
+    def steps_per_epoch(self) -> int:
+        return self.shards.steps_per_epoch(self.batch_size)
 
-    continues_word = tf.constant(rule.continues_word, tf.bool)
-    continues = tf.gather(continues_word, tf.clip_by_value(ids, 0, len(rule.continues_word) - 1)) & maskable
-    starts = maskable & ~continues
-    word = tf.cumsum(tf.cast(starts, tf.int32), axis=1) - 1  # a continuation shares its word's number
-    word_chosen = tf.random.stateless_uniform(tf.shape(ids), seed) < rule.probability  # column w: word w's draw
-    # a row's leading continuation pieces (word -1) belong to a word begun in the block before: never chosen
-    return tf.gather(word_chosen, tf.maximum(word, 0), batch_dims=1) & (word >= 0) & maskable
+    def describe(self) -> str:
+        index = self.shards.index
+        how = "masked" if self.masking else "labelled for a causal LM"
+        return (f"{self.examples:,} blocks of {index.sequence_length} tokens in {len(index.shards)} TFRecord shards "
+                f"({index.folder}), {self.steps_per_epoch():,} full batches of {self.batch_size} per epoch, read "
+                f"and {how} in tf.data")
+
+    def dataset(self, position, epochs: int, model, collator):
+        dataset = self.shards.dataset(self.batch_size, self.seed, position.epoch, skip_batches=position.batch,
+                                      masking=self.masking, causal=self.masking is None, epochs=epochs)
+        return dataset, self.steps_per_epoch() - position.batch

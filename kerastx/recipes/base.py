@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from kerastx.config import RunConfig
+from kerastx.data.sources import TrainingSource
 from kerastx.errors import ConfigError
 
 
@@ -20,7 +21,8 @@ from kerastx.errors import ConfigError
 class PreparedData:
     """A task's tokenized data and what the rest of the run needs to know about it."""
 
-    train: object  # datasets.Dataset with the stored features of the task's FeatureSpec
+    train: object  # the training examples: a datasets.Dataset of the FeatureSpec's stored features, or, where
+    # the task data reads them as training goes, what it reads them from (TaskData.training_source says which)
     validation: object | None  # the same for the validation data; None when the evaluator reads `evaluation` only
     evaluation: object  # what the task's evaluator measures on (label names, generation sample, SQuAD examples...)
     samples: list[tuple[object, str]]  # a few validation (input, true answer) pairs, shown with predictions at the end
@@ -34,7 +36,8 @@ class TaskData:
     """Reading, checking and tokenizing a task's data, for one run's config.
 
     Subclasses implement ``required_columns``, ``training_texts``, ``prepare`` and ``feature_spec``, and
-    override ``read_file`` for layouts of their own (CoNLL files, SQuAD JSON, parallel text).
+    override ``read_file`` for layouts of their own (CoNLL files, SQuAD JSON, parallel text), ``masking`` for a
+    masked LM, ``training_source`` for training examples not held as rows (TFRecord shards, a stream).
     """
 
     def __init__(self, config):
@@ -53,9 +56,17 @@ class TaskData:
         return load_splits(self.config, builtin_datasets, self.read_file, self.held_out_group())
 
     def masking(self, tokenizer):
-        """The :class:`~kerastx.data.masking.MaskingRule` of a masked-LM task (None for the others): what
-        training on TFRecord shards masks in the graph."""
+        """The :class:`~kerastx.data.masking.MaskingRule` of a masked-LM task (None for the others): how every
+        training batch is masked anew, whatever its source."""
         return None
+
+    def training_source(self, prepared: PreparedData, tokenizer) -> TrainingSource:
+        """What training reads, chosen here once: the rows of ``prepared.train``, shuffled anew each epoch."""
+        from kerastx.data.pipeline import RowSource
+
+        config = self.config
+        return RowSource(prepared.train, config.batch_size, config.seed, config.static_shapes, config.group_by_length,
+                         self.masking(tokenizer))
 
     def held_out_group(self) -> str | None:
         """A column whose equal values must stay on one side of a held-out validation split."""
@@ -81,12 +92,6 @@ class TaskData:
     def feature_spec(self, tokenizer):
         """The :class:`~kerastx.data.features.FeatureSpec` of the tokenized examples ``prepare`` returns."""
         raise NotImplementedError
-
-    def training_transform(self, tokenizer):
-        """None, or ``transform(batch, rng) -> batch`` applied to every collated training batch (numpy arrays),
-        e.g. masking tokens anew each time. ``rng`` is a numpy Generator seeded from (seed, epoch, batch), so a
-        resumed run draws what the interrupted one would have."""
-        return None
 
 
 @dataclass(frozen=True)

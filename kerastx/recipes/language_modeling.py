@@ -45,6 +45,13 @@ class LanguageModelConfig(RunConfig):
         if self.from_scratch and self.model.startswith("scratch:"):
             raise ConfigError("option 'from_scratch' would be ignored: a scratch: model is new already")
 
+    @property
+    def source_kind(self) -> str:
+        """Where training reads its blocks from, decided here once (``validate`` refuses both options together):
+        "shards" (--train_shards, read in tf.data), "stream" (--streaming, cut as training reads it) or "rows"
+        (tokenized and held in memory)."""
+        return "shards" if self.train_shards else "stream" if self.streaming else "rows"
+
     def _check_streaming(self, explicit: set[str]) -> None:
         if self.max_steps is None:
             raise ConfigError("--streaming needs --max_steps: a stream has no length to count epochs in")
@@ -71,12 +78,12 @@ class LanguageModelData(TaskData):
     def load_splits(self, builtin_datasets):
         """With --train_shards, the validation file alone: the training blocks are read from the shards. With
         --streaming, the training documents as a stream (:mod:`kerastx.data.streaming`)."""
-        if self.config.streaming:
+        if self.config.source_kind == "rows":
+            return super().load_splits(builtin_datasets)
+        if self.config.source_kind == "stream":
             from kerastx.data.streaming import streamed_splits
 
             return streamed_splits(self.config, self.read_file, self.text_column, tuple(builtin_datasets))
-        if not self.config.train_shards:
-            return super().load_splits(builtin_datasets)
         from kerastx.data.files import Source
         from kerastx.data.splits import Splits
 
@@ -108,7 +115,7 @@ class LanguageModelData(TaskData):
         return column
 
     def training_texts(self, splits):
-        if self.config.streaming:  # a bounded beginning of the stream, never all of it
+        if self.config.source_kind == "stream":  # a bounded beginning of the stream, never all of it
             yield from itertools.islice(splits.train.texts(), TOKENIZER_DOCUMENTS)
         else:
             yield from self.texts(splits.train, splits.train_source)
@@ -126,29 +133,48 @@ class LanguageModelData(TaskData):
         return []
 
     def prepare(self, splits, tokenizer) -> PreparedData:
+        """The training blocks as ``config.source_kind`` says (tokenized rows, or the shards or stream they are read
+        from as training goes: :meth:`training_source`), then the validation blocks, tokenized and held."""
         import datasets
 
         from kerastx.data.splits import limit
 
         config = self.config
-        counts = {}
-        if isinstance(splits.train, datasets.Dataset):  # else shards or a stream: read as training goes
-            _, blocks, counts["train"] = self._blocks(splits.train, splits.train_source, tokenizer)
-            train = limit(datasets.Dataset.from_dict(self.examples(blocks, tokenizer, "train")),
-                          config.max_train_samples, config.seed)
-        validation_texts, blocks, counts["validation"] = self._blocks(splits.validation, splits.validation_source,
-                                                                      tokenizer)
+        read = {"rows": self._rows, "shards": self._shards, "stream": self._stream}[config.source_kind]
+        train, train_blocks, counts = read(splits, tokenizer)
+        validation_texts, blocks, validation_counts = self._blocks(splits.validation, splits.validation_source,
+                                                                   tokenizer)
         validation = limit(datasets.Dataset.from_dict(self.examples(blocks, tokenizer, "validation")),
                            config.max_eval_samples, config.seed)
-        if config.train_shards:
-            train = self._shards(tokenizer)
-            counts["train"] = (train.index.metadata.get("documents", 0), train.examples * train.sequence_length)
-        elif config.streaming:
-            train = self._stream(splits.train, tokenizer)
         return PreparedData(
             train, validation, evaluation=None, samples=self.samples(validation_texts, tokenizer),
             validation_size=len(validation),
-            card_details={"Blocks": self._blocks_described(len(train), len(validation), counts)})
+            card_details={"Blocks": self._blocks_described(train_blocks, len(validation),
+                                                           {"train": counts, "validation": validation_counts})})
+
+    def training_source(self, prepared, tokenizer):
+        """The rows of ``prepared.train``, or the shards or the stream :meth:`prepare` opened, as
+        ``config.source_kind`` says; masked by :meth:`masking` where the task masks."""
+        from kerastx.data.streaming import StreamSource
+        from kerastx.data.tfrecords import ShardSource
+
+        config, masking = self.config, self.masking(tokenizer)
+        if config.source_kind == "shards":
+            return ShardSource(prepared.train, config.batch_size, config.seed, masking)
+        if config.source_kind == "stream":
+            return StreamSource(prepared.train, config.batch_size, config.seed, config.max_steps, masking)
+        return super().training_source(prepared, tokenizer)
+
+    def _rows(self, splits, tokenizer):
+        """The training split's examples, held in memory, with their number and ``(documents, tokens)``."""
+        import datasets
+
+        from kerastx.data.splits import limit
+
+        _, blocks, counts = self._blocks(splits.train, splits.train_source, tokenizer)
+        train = limit(datasets.Dataset.from_dict(self.examples(blocks, tokenizer, "train")),
+                      self.config.max_train_samples, self.config.seed)
+        return train, len(train), counts
 
     def _blocks(self, dataset, source, tokenizer):
         """``(documents, blocks, (document count, token count))`` of one split held in memory; a split without a
@@ -169,7 +195,7 @@ class LanguageModelData(TaskData):
     def _blocks_described(self, train: int, validation: int, counts: dict) -> str:
         """The model card's line on the blocks trained and validated on (a stream's documents are not counted)."""
         length = self.config.max_length
-        if self.config.streaming:
+        if self.config.source_kind == "stream":
             documents, tokens = counts["validation"]
             return (f"{train:,} training blocks of {length} tokens read from a stream ({self.config.max_steps:,} "
                     f"steps of {self.config.batch_size}) and {validation} validation blocks ({tokens:,} tokens in "
@@ -178,19 +204,20 @@ class LanguageModelData(TaskData):
                 f"{counts['validation'][1]:,} tokens in {counts['train'][0]:,} and {counts['validation'][0]:,} "
                 f"documents)")
 
-    def _stream(self, documents, tokenizer):
-        """The training blocks, cut from the stream as training reads it; checked to hold one block at least."""
+    def _stream(self, splits, tokenizer):
+        """The training blocks, cut from the stream as training reads it (checked to hold one block at least), with
+        the blocks the run reads; a stream's documents are not counted."""
         from kerastx.data.streaming import StreamedBlocks
 
         config = self.config
-        blocks = StreamedBlocks(documents, lambda texts: self.document_ids(tokenizer, texts), config.max_length,
-                                lambda rows: self.examples(rows, tokenizer, "train"),
-                                planned=config.max_steps * config.batch_size)
+        blocks = StreamedBlocks(splits.train, lambda texts: self.document_ids(tokenizer, texts), config.max_length,
+                                lambda rows: self.examples(rows, tokenizer, "train"))
         blocks.check_first_block()
-        return blocks
+        return blocks, config.max_steps * config.batch_size, None
 
-    def _shards(self, tokenizer):
-        """The training shards, checked against this run's block length and tokenizer."""
+    def _shards(self, splits, tokenizer):
+        """The training shards, checked against this run's block length and tokenizer, with their blocks and the
+        documents and tokens their writer counted."""
         from kerastx.data.tfrecords import ShardedBlocks, check_vocabulary
         from kerastx.startup_logs import quiet_start_up
 
@@ -200,4 +227,5 @@ class LanguageModelData(TaskData):
             raise ConfigError(f"shard folder {self.config.train_shards} holds blocks of {shards.sequence_length} "
                               f"tokens: give --max_length {shards.sequence_length}")
         check_vocabulary(shards.index, len(tokenizer), "the tokenizer")
-        return shards
+        counts = (shards.index.metadata.get("documents", 0), shards.examples * shards.sequence_length)
+        return shards, shards.examples, counts

@@ -57,23 +57,12 @@ class MaskedLMData(LanguageModelData):
         return tokenizer(texts, add_special_tokens=True, verbose=False)["input_ids"]
 
     def examples(self, blocks, tokenizer, split):
-        if split == "train":  # masked anew for every batch (training_transform)
+        if split == "train":  # masked anew in every batch, by the training source (masking)
             return {"input_ids": blocks}
         from kerastx.data.masking import mask_tokens
 
         masked, labels = mask_tokens(blocks, self.masking(tokenizer), np.random.default_rng(self.config.seed))
         return {"input_ids": masked, "labels": labels}
-
-    def training_transform(self, tokenizer):
-        from kerastx.data.masking import mask_tokens
-
-        rule = self.masking(tokenizer)
-
-        def mask_batch(batch, rng):
-            batch["input_ids"], batch["labels"] = mask_tokens(batch["input_ids"], rule, rng)
-            return batch
-
-        return mask_batch
 
     def samples(self, texts, tokenizer):
         """The opening words of a few validation documents with one whole-token word masked."""

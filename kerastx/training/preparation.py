@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from kerastx.config import config_to_dict
+from kerastx.data.sources import TrainingSource
 from kerastx.errors import ConfigError, shortened
 from kerastx.run_dir import RunDirectory
 from kerastx.training.precision import check_precision_fits
@@ -33,6 +34,7 @@ class PreparedRun:
     data: object  # the recipe's TaskData for this config (its feature spec pads the batches)
     tokenizer: object
     prepared: object  # the task's PreparedData
+    source: TrainingSource  # what training reads, as the task data chose it
     data_description: str
     started: float  # time.perf_counter() at the start of the run
 
@@ -53,12 +55,13 @@ def prepare_run(recipe, config, started: float | None = None) -> PreparedRun:
     tokenizer = _resumed_tokenizer(run) if run.will_resume else _new_tokenizer(config, data, splits)
     check_max_length(config.max_length, tokenizer, data.texts_per_example())
     prepared = data.prepare(splits, tokenizer)
-    check_run_length(config, prepared.train)
-    print(f"[data] {len(prepared.train)} training and {prepared.validation_size} validation examples "
+    source = data.training_source(prepared, tokenizer)
+    check_run_length(config, source)
+    print(f"[data] {source.examples} training and {prepared.validation_size} validation examples "
           f"from {splits.description} ({time.perf_counter() - started:.0f}s)", flush=True)
     for name, value in prepared.baselines.items():
         print(f"[baseline] {name}={value:.4f} on the same validation examples", flush=True)
-    return PreparedRun(recipe, config, run, data, tokenizer, prepared, splits.description, started)
+    return PreparedRun(recipe, config, run, data, tokenizer, prepared, source, splits.description, started)
 
 
 def load_task_splits(recipe, config, data):

@@ -9,7 +9,7 @@ step at all, and that is an error.
 
 from __future__ import annotations
 
-from kerastx.data.pipeline import batches_per_epoch
+from kerastx.data.sources import TrainingSource
 from kerastx.errors import ConfigError, warn
 from kerastx.training.optimizer import warmup_steps_for
 
@@ -25,19 +25,11 @@ def check_max_length(max_length: int, tokenizer, texts_per_example: int) -> None
                           f"tokens to each {'pair of texts' if pair else 'text'}; use --max_length {least} or more")
 
 
-def steps_per_epoch(train, batch_size: int, static_shapes: bool) -> int:
-    """Optimizer steps in one epoch of ``train``: full batches only for TFRecord shards (which count them) and
-    with static shapes; otherwise the last partial batch too."""
-    if hasattr(train, "steps_per_epoch"):
-        return train.steps_per_epoch(batch_size)
-    return batches_per_epoch(len(train), batch_size, drop_remainder=static_shapes)
-
-
-def check_run_length(config, train) -> None:
+def check_run_length(config, source: TrainingSource) -> None:
     """Refuse a run with epochs of no step or a warm-up that never ends; warn of a batch larger than the training
-    set. ``train`` is the prepared training data (``len()`` examples)."""
-    examples = len(train)
-    per_epoch = steps_per_epoch(train, config.batch_size, config.static_shapes)
+    set. ``source`` is what training reads, which counts its examples and its steps per epoch."""
+    examples = source.examples
+    per_epoch = source.steps_per_epoch()
     after = f" after max_train_samples {config.max_train_samples}" if config.max_train_samples else ""
     if per_epoch == 0:
         dropping = "static_shapes drops" if config.static_shapes else "TFRecord shards drop"

@@ -19,12 +19,12 @@ from kerastx.callbacks.checkpoint import CheckpointCallback, Progress
 from kerastx.callbacks.metrics import EvaluationCallback
 from kerastx.callbacks.progress import ProgressLogger
 from kerastx.callbacks.tensorboard import StepTensorBoard
-from kerastx.config import config_to_dict
-from kerastx.data.features import FeatureCollator
-from kerastx.data.pipeline import (IndexedTraining, ShardTraining, batches_per_epoch, build_tf_dataset,
-                                   build_train_dataset)
 from kerastx.compat.dropout import checkpointable_dropout
 from kerastx.compat.keras import tf_keras
+from kerastx.config import config_to_dict
+from kerastx.data.features import FeatureCollator
+from kerastx.data.pipeline import build_tf_dataset
+from kerastx.data.sources import TrainingSource
 from kerastx.errors import CheckpointError, ConfigError, KerastxError, shortened
 from kerastx.evaluation.loss import WithValidationLoss
 from kerastx.models.resolve import load_model
@@ -105,7 +105,7 @@ def train_prepared_run(ready: PreparedRun) -> RunResult:
                 recipe.adapt_model(config, model, tokenizer)
             collator = FeatureCollator.for_run(ready.data.feature_spec(tokenizer), config, model, tokenizer.padding_side)
             progress = Progress()
-            train, steps_per_epoch = _training_data(ready, model, collator, progress)
+            steps_per_epoch = ready.source.steps_per_epoch()
             validation_batches = None if prepared.validation is None else build_tf_dataset(
                 model, prepared.validation, collator, config.evaluation_batch_size, shuffle=False,
                 group_by_length=config.group_by_length)
@@ -114,6 +114,7 @@ def train_prepared_run(ready: PreparedRun) -> RunResult:
             checkpoints = RunCheckpoints(run.checkpoints, model, config.checkpoints_to_keep)
 
         print(f"[model] {config.model} ({time.perf_counter() - ready.started:.0f}s)", flush=True)
+        print(f"[train] {ready.source.describe()}", flush=True)
         predictor = recipe.predictor(config, model, tokenizer)
         evaluator = recipe.evaluator(config, prepared, validation_batches, predictor)
         if validation_batches is not None and "loss" not in evaluator.directions:
@@ -138,7 +139,7 @@ def train_prepared_run(ready: PreparedRun) -> RunResult:
                 callbacks = _callbacks(config, metrics, best, run, total_steps, progress, checkpointing)
                 if uploader is not None:
                     callbacks.append(PushEachEpoch(uploader, run.path, ignored_when_pushing(config)))
-                _fit(model, train, epochs, progress, callbacks)
+                _fit(model, ready.source, collator, epochs, progress, callbacks)
         fit_seconds = time.perf_counter() - fit_started
         final_evaluation = _final_evaluation(model, metrics, best, progress)
         final = {k: v for k, v in final_evaluation.items() if k.startswith("val_")}
@@ -186,40 +187,20 @@ def _save_run(run, model, ready: PreparedRun, resolved: dict, metrics: Evaluatio
     return wall
 
 
-def _training_data(ready: PreparedRun, model, collator, progress: Progress):
-    """``(training data, steps per epoch)``: TFRecord shards read in ``tf.data``, blocks cut from a stream (one
-    epoch of max_steps), or the task's tokenized rows."""
-    from kerastx.data.streaming import StreamedBlocks, StreamTraining
-    from kerastx.data.tfrecords import ShardedBlocks
-
-    config, data = ready.config, ready.prepared.train
-    if isinstance(data, ShardedBlocks):
-        training = ShardTraining(data, config.batch_size, config.seed, ready.data.masking(ready.tokenizer))
-        return training, training.steps_per_epoch
-    if isinstance(data, StreamedBlocks):
-        training = StreamTraining(data, config.batch_size, config.seed, config.max_steps,
-                                  ready.data.training_transform(ready.tokenizer))
-        return training, training.steps_per_epoch
-    dataset = build_train_dataset(model, data, collator, config.batch_size, config.seed, progress.position,
-                                  config.group_by_length, config.static_shapes,
-                                  ready.data.training_transform(ready.tokenizer))
-    training = IndexedTraining(dataset, batches_per_epoch(len(data), config.batch_size, config.static_shapes))
-    return training, training.steps_per_epoch
-
-
-def _fit(model, train, epochs: int, progress: Progress, callbacks: list) -> None:
-    """``fit`` from ``progress.position`` to the last epoch. An epoch an interrupted run had begun is finished
-    by a ``fit`` of its own: Keras takes the number of steps of a fit's first epoch for all the others."""
+def _fit(model, source: TrainingSource, collator, epochs: int, progress: Progress, callbacks: list) -> None:
+    """``fit`` from ``progress.position`` to the last epoch, on what the run's ``source`` gives. An epoch an
+    interrupted run had begun is finished by a ``fit`` of its own: Keras takes the number of steps of a fit's
+    first epoch for all the others."""
     verbose = 1 if _on_terminal() else 2
-    position = progress.position
+    position = progress.position  # the callbacks move it on; a source reads it as it is when an epoch starts
     if position.batch:
-        dataset, steps = train.for_fit(position, 1)
+        dataset, steps = source.dataset(position, 1, model, collator)
         model.fit(dataset, epochs=position.epoch + 1, initial_epoch=position.epoch, steps_per_epoch=steps,
                   verbose=verbose, callbacks=callbacks)
         if model.stop_training:
             return
     if position.epoch < epochs:
-        dataset, steps = train.for_fit(position, epochs - position.epoch)
+        dataset, steps = source.dataset(position, epochs - position.epoch, model, collator)
         model.fit(dataset, epochs=epochs, initial_epoch=position.epoch, steps_per_epoch=steps, verbose=verbose,
                   callbacks=callbacks)
 
