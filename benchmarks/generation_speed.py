@@ -67,7 +67,7 @@ def main(argv: list[str]) -> None:
     import kerastx  # noqa: F401  (Keras 2 before TensorFlow)
     from transformers import AutoTokenizer, TFAutoModelForSeq2SeqLM
 
-    from kerastx.data.parallel import read_tab_pairs
+    from kerastx.data.readers.parallel import read_tab_pairs
 
     model = TFAutoModelForSeq2SeqLM.from_pretrained(args.run_dir)
     tokenizer = AutoTokenizer.from_pretrained(args.run_dir)

@@ -44,7 +44,7 @@ def main() -> None:
     from kerastx.data.features import FeatureCollator, FeatureSpec
     from kerastx.data.masking import MaskingRule
     from kerastx.data.pipeline import DataPosition, build_train_dataset
-    from kerastx.data.text_corpus import read_text_corpus
+    from kerastx.data.readers.text_corpus import read_text_corpus
     from kerastx.data.tfrecords import ShardedBlocks, write_shards
 
     tokenizer = kerastx.from_pretrained(AutoTokenizer, "minilm")

@@ -57,7 +57,7 @@ _PUBLIC = {
     "MaskingRule": "kerastx.data.masking",
     "mask_tokens": "kerastx.data.masking",
     "group_into_blocks": "kerastx.data.blocks",
-    "read_text_corpus": "kerastx.data.text_corpus",
+    "read_text_corpus": "kerastx.data.readers.text_corpus",
     "ShardedBlocks": "kerastx.data.tfrecords",
     "write_shards": "kerastx.data.tfrecords",
     "run_recipe": "kerastx.training.trainer",

@@ -503,9 +503,9 @@ def test_the_position_limit_is_read_from_the_model_config(model_class, config, m
 # --- the same bytes, read on either line ending ------------------------------------------------------------
 
 def _readers():
-    from kerastx.data.conll import read_conll
+    from kerastx.data.readers.conll import read_conll
     from kerastx.data.files import read_data_file
-    from kerastx.data.parallel import read_tab_pairs
+    from kerastx.data.readers.parallel import read_tab_pairs
 
     return [
         ("train.tsv", "label\tsentence\n1\tThe cat sat .\n\n0\tA \"quoted\" dog ran .\n", read_data_file),

@@ -86,8 +86,8 @@ def test_token_classification_reads_labels_inside_the_features_dict_like_tuples(
     from transformers import AutoTokenizer, DataCollatorForTokenClassification, TFAutoModelForTokenClassification
 
     from kerastx import TokenClassificationEvaluator
-    from kerastx.data.conll import read_conll
-    from kerastx.data.token_labels import TagMap, tokenize_and_align
+    from kerastx.data.readers.conll import read_conll
+    from kerastx.data.tasks.token_labels import TagMap, tokenize_and_align
     from kerastx.models.minilm import minilm_directory
     from kerastx.models.scratch import ScratchSpec
 

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from kerastx.data.extractive import oracle_labels, pick_sentences, sentence_inputs, sentence_spans
+from kerastx.data.tasks.extractive import oracle_labels, pick_sentences, sentence_inputs, sentence_spans
 from kerastx.recipes import extractive_summarization
 from recipe_harness import check_predict, check_run_directory
 from tests_helpers import ANY_MACHINE, as_flags, bbc_validation, one_line_error

@@ -26,7 +26,7 @@ def minilm_tokenizer():
 @pytest.fixture(scope="module")
 def reviews(shared_data):
     """The first 200 unlabelled IMDB reviews, as the recipe reads them."""
-    from kerastx.data.text_corpus import read_text_corpus
+    from kerastx.data.readers.text_corpus import read_text_corpus
 
     corpus, _ = read_text_corpus(shared_data("imdb") / "aclImdb" / "train" / "unsup")
     return corpus["text"][:200]

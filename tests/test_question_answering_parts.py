@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from kerastx.data.files import Source
-from kerastx.data.qa_windows import evaluation_features, training_features
-from kerastx.data.squad import check_answers, is_squad_json, read_squad
+from kerastx.data.tasks.qa_windows import evaluation_features, training_features
+from kerastx.data.readers.squad import check_answers, is_squad_json, read_squad
 from kerastx.errors import ConfigError, DataError
 from kerastx.inference.answers import AnswerPredictor, best_answers
 from kerastx.metrics.squad import exact_match, f1_score, normalize_answer, squad_scores

@@ -3,9 +3,9 @@ the embedded UI-string translation pairs."""
 
 import pytest
 
-from kerastx.data.parallel import group_references, is_opus_pair, read_opus_pair, read_tab_pairs
-from kerastx.data.summary_dirs import is_summary_dirs, read_summary_dirs, space_sentences
-from kerastx.data.ui_strings import LOCALE_DIR, ui_translation_dataset
+from kerastx.data.readers.parallel import group_references, is_opus_pair, read_opus_pair, read_tab_pairs
+from kerastx.data.readers.summary_dirs import is_summary_dirs, read_summary_dirs, space_sentences
+from kerastx.data.readers.ui_strings import LOCALE_DIR, ui_translation_dataset
 from kerastx.errors import DataError
 from test_ui_strings import _write_mo
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerastx.data.conll import read_conll
-from kerastx.data.qa_windows import evaluation_features
+from kerastx.data.readers.conll import read_conll
+from kerastx.data.tasks.qa_windows import evaluation_features
 from kerastx.inference.answers import _best_span
 from kerastx.inference.entities import EntityPredictor, group_entities
 from kerastx.serving.postprocess import (best_span_graph, char_offsets, first_subtoken_words, group_entities_graph,

@@ -44,7 +44,7 @@ def minilm():
 
 @pytest.fixture(scope="module")
 def conll_sentences(shared_data):
-    from kerastx.data.conll import read_conll
+    from kerastx.data.readers.conll import read_conll
 
     data, _ = read_conll(shared_data("conll2003") / "train.txt")
     return [" ".join(tokens) for tokens in data.select(range(480))["tokens"]]

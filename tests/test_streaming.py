@@ -15,7 +15,7 @@ import pytest
 from kerastx.data.blocks import group_into_blocks
 from kerastx.data.pipeline import DataPosition
 from kerastx.data.streaming import StreamedBlocks
-from kerastx.data.text_corpus import read_text_corpus
+from kerastx.data.readers.text_corpus import read_text_corpus
 from kerastx.models.scratch import train_tokenizer
 from kerastx.recipes import causal_lm, masked_lm
 from kerastx.training.preparation import load_task_splits

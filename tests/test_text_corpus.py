@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kerastx.data.text_corpus import read_text_corpus, stdlib_sources
+from kerastx.data.readers.text_corpus import read_text_corpus, stdlib_sources
 from kerastx.errors import ConfigError, DataError
 
 
@@ -167,6 +167,6 @@ def test_unknown_document_split_is_a_config_error(tmp_path):
 
 def test_reading_a_corpus_does_not_import_tensorflow(tmp_path):
     (tmp_path / "corpus.txt").write_text("one\ntwo\n")
-    code = (f"import sys\nfrom kerastx.data.text_corpus import read_text_corpus\nread_text_corpus({str(tmp_path)!r})\n"
+    code = (f"import sys\nfrom kerastx.data.readers.text_corpus import read_text_corpus\nread_text_corpus({str(tmp_path)!r})\n"
             "assert 'tensorflow' not in sys.modules, 'tensorflow imported'")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -27,7 +27,7 @@ def tokenizer():
 @pytest.fixture(scope="module")
 def imdb_blocks(shared_data, tokenizer):
     """Blocks of 128 MiniLM tokens from the first 150 positive IMDB reviews (about 330 blocks)."""
-    from kerastx.data.text_corpus import read_text_corpus
+    from kerastx.data.readers.text_corpus import read_text_corpus
 
     reviews, _ = read_text_corpus(shared_data("imdb") / "aclImdb" / "train" / "pos")
     return group_into_blocks(tokenizer(reviews["text"][:150])["input_ids"], LENGTH)

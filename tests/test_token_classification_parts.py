@@ -7,10 +7,10 @@ import re
 import numpy as np
 import pytest
 
-from kerastx.data.conll import is_conll_file, read_conll
+from kerastx.data.readers.conll import is_conll_file, read_conll
 from kerastx.data.files import LinesSource
 from kerastx.data.splits import SubsetSource
-from kerastx.data.token_labels import TagMap, align_labels, tokenize_and_align
+from kerastx.data.tasks.token_labels import TagMap, align_labels, tokenize_and_align
 from kerastx.errors import ConfigError, DataError
 from kerastx.inference.entities import EntityPredictor, group_entities
 from kerastx.metrics.token_classification import entity_scores, predictions_to_tags

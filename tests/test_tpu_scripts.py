@@ -22,7 +22,7 @@ def script(name: str):
 
 
 def reviews_text(folder: str, count: int) -> list[str]:
-    from kerastx.data.text_corpus import read_text_corpus
+    from kerastx.data.readers.text_corpus import read_text_corpus
 
     return read_text_corpus(folder)[0]["text"][:count]
 

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from kerastx.data.ui_strings import LOCALE_DIR, read_catalogs, ui_language_dataset
+from kerastx.data.readers.ui_strings import LOCALE_DIR, read_catalogs, ui_language_dataset
 from kerastx.errors import DataError
 
 

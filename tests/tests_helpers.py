@@ -67,7 +67,7 @@ def bbc_validation(bbc_dir: Path, count: int, seed: int = 42) -> list[tuple[str,
     """The (document, summary) pairs a summarization recipe holds out of the BBC folder (its default 10%,
     by row) and samples ``count`` of, rebuilt by hand."""
     from kerastx.data.splits import held_out_rows, limit
-    from kerastx.data.summary_dirs import read_summary_dirs
+    from kerastx.data.readers.summary_dirs import read_summary_dirs
 
     data, _ = read_summary_dirs(bbc_dir)
     validation = limit(data.select(held_out_rows(data, 0.1, seed)[1]), count, seed)

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     import kerastx  # noqa: F401  (Keras 2 before TensorFlow)
     from kerastx.config import print_error_and_exit
-    from kerastx.data.text_corpus import read_text_corpus
+    from kerastx.data.readers.text_corpus import read_text_corpus
     from kerastx.errors import KerastxError
     from kerastx.models.scratch import train_tokenizer
 

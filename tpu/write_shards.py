@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
 def write(args) -> dict:
     from transformers import AutoTokenizer
 
-    from kerastx.data.text_corpus import read_text_corpus
+    from kerastx.data.readers.text_corpus import read_text_corpus
     from kerastx.data.tfrecords import write_shards
     from kerastx.errors import ConfigError
     from kerastx.recipes.registry import RECIPES

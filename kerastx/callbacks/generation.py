@@ -82,7 +82,7 @@ class ExtractiveRougeCallback(EvaluationCallback):
     sentences against the oracle's labels, and ``val_sentences``, the mean number picked per summary.
 
     ``documents`` are lists of sentences; the model is a token classifier trained on
-    ``kerastx.data.extractive.sentence_inputs``.
+    ``kerastx.data.tasks.extractive.sentence_inputs``.
 
     Example::
 

@@ -38,7 +38,7 @@ import numpy as np
 
 from kerastx.data.files import Source, existing_file, json_record
 from kerastx.data.masking import MaskingRule, mask_tokens
-from kerastx.data.text_corpus import is_json_lines
+from kerastx.data.readers.text_corpus import is_json_lines
 from kerastx.errors import ConfigError, DataError
 from kerastx.utf8 import utf8_text
 

@@ -1,11 +1,11 @@
 """Extractive summaries: score every sentence of a document with a trained token classifier (see
-``kerastx.data.extractive``) and keep the likely ones."""
+``kerastx.data.tasks.extractive``) and keep the likely ones."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from kerastx.data.extractive import pick_sentences, sentence_inputs, sentence_spans
+from kerastx.data.tasks.extractive import pick_sentences, sentence_inputs, sentence_spans
 from kerastx.metrics.generation import split_sentences
 from kerastx.predictor import TextInputs
 

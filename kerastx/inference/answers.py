@@ -3,7 +3,7 @@
 A QA model gives every token of a window a start logit and an end logit. A span's score is its start
 token's start logit plus its end token's end logit; the answer is the best-scoring span that lies in
 the context, ends at or after its start and is at most ``max_answer_length`` tokens long, over all
-windows of the example (see ``kerastx.data.qa_windows``). Only the ``n_best`` highest start and end
+windows of the example (see ``kerastx.data.tasks.qa_windows``). Only the ``n_best`` highest start and end
 logits of each window are paired, which keeps the search small and almost never misses the best span.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kerastx.data.qa_windows import evaluation_features
+from kerastx.data.tasks.qa_windows import evaluation_features
 from kerastx.errors import DataError, shortened
 
 LENGTH_MULTIPLE = 64  # batches are padded to a multiple of this: few shapes, few retraces

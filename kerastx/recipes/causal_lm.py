@@ -59,7 +59,7 @@ class CausalLMConfig(LanguageModelConfig):
 
 
 def _stdlib(config):
-    from kerastx.data.text_corpus import stdlib_sources
+    from kerastx.data.readers.text_corpus import stdlib_sources
 
     return stdlib_sources(config)
 

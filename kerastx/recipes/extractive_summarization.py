@@ -48,7 +48,7 @@ class SentenceLabels:
 
 class ExtractiveSummarizationData(TaskData):
     def read_file(self, path):
-        from kerastx.data.summary_dirs import read_documents
+        from kerastx.data.readers.summary_dirs import read_documents
 
         return read_documents(path)
 
@@ -66,7 +66,7 @@ class ExtractiveSummarizationData(TaskData):
     def prepare(self, splits, tokenizer) -> PreparedData:
         import datasets
 
-        from kerastx.data.extractive import check_tokenizer, oracle_labels, sentence_inputs
+        from kerastx.data.tasks.extractive import check_tokenizer, oracle_labels, sentence_inputs
         from kerastx.data.splits import limit
         from kerastx.metrics.generation import lead_baselines, split_sentences
 

@@ -70,7 +70,7 @@ class LanguageModelData(TaskData):
     (:meth:`document_ids`) and what the stored examples of a split hold (:meth:`examples`)."""
 
     def read_file(self, path):
-        from kerastx.data.text_corpus import read_text_corpus
+        from kerastx.data.readers.text_corpus import read_text_corpus
 
         config = self.config
         return read_text_corpus(path, config.text_column, config.document_split, config.file_pattern)

@@ -43,7 +43,7 @@ COLUMNS = ["question", "context", "answers"]
 class QuestionAnsweringData(TaskData):
     def read_file(self, path):
         from kerastx.data.files import read_data_file
-        from kerastx.data.squad import is_squad_json, read_squad
+        from kerastx.data.readers.squad import is_squad_json, read_squad
 
         return read_squad(path) if is_squad_json(path) else read_data_file(path)
 
@@ -69,9 +69,9 @@ class QuestionAnsweringData(TaskData):
     def prepare(self, splits, tokenizer) -> PreparedData:
         import datasets
 
-        from kerastx.data.qa_windows import evaluation_features, training_features
+        from kerastx.data.tasks.qa_windows import evaluation_features, training_features
         from kerastx.data.splits import limit
-        from kerastx.data.squad import check_answers
+        from kerastx.data.readers.squad import check_answers
 
         config = self.config
         for dataset, source in ((splits.train, splits.train_source), (splits.validation, splits.validation_source)):

@@ -103,7 +103,7 @@ class Seq2SeqData(TaskData):
         train = limit(pairs["train"], config.max_train_samples, config.seed)
         validation = limit(pairs["validation"], config.max_eval_samples, config.seed)
         if self.multi_reference:
-            from kerastx.data.parallel import group_references
+            from kerastx.data.readers.parallel import group_references
 
             sample = limit(group_references(validation, "source", "target"), config.generation_samples, config.seed)
             references = list(sample["references"])

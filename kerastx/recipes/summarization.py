@@ -40,7 +40,7 @@ class SummarizationConfig(SummaryColumns, Seq2SeqConfig):
 
 class SummarizationData(Seq2SeqData):
     def read_file(self, path):
-        from kerastx.data.summary_dirs import read_documents
+        from kerastx.data.readers.summary_dirs import read_documents
 
         return read_documents(path)
 

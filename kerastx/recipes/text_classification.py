@@ -24,7 +24,7 @@ class TextClassificationConfig(RunConfig):
 
 
 def _ui_languages(config):
-    from kerastx.data.ui_strings import ui_language_dataset
+    from kerastx.data.readers.ui_strings import ui_language_dataset
 
     return ui_language_dataset()
 

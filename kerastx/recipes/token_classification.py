@@ -31,7 +31,7 @@ class TokenClassificationConfig(RunConfig):
 
 class TokenClassificationData(TaskData):
     def read_file(self, path):
-        from kerastx.data.conll import check_table_is_not_conll, is_conll_file, read_conll
+        from kerastx.data.readers.conll import check_table_is_not_conll, is_conll_file, read_conll
         from kerastx.data.files import read_data_file
 
         if is_conll_file(path):
@@ -55,7 +55,7 @@ class TokenClassificationData(TaskData):
 
         from kerastx.data.labels import require_two_classes
         from kerastx.data.splits import limit
-        from kerastx.data.token_labels import TagMap, tokenize_and_align
+        from kerastx.data.tasks.token_labels import TagMap, tokenize_and_align
 
         config = self.config
         sentences = {split: self._sentences(dataset, source) for split, dataset, source in (

@@ -48,7 +48,7 @@ class TranslationConfig(Seq2SeqConfig):
 
 
 def _ui_translations(config):
-    from kerastx.data.ui_strings import ui_translation_dataset
+    from kerastx.data.readers.ui_strings import ui_translation_dataset
 
     return ui_translation_dataset(config.target_lang)
 
@@ -58,7 +58,7 @@ class TranslationData(Seq2SeqData):
 
     def read_file(self, path):
         from kerastx.data.files import read_data_file
-        from kerastx.data.parallel import check_manythings_languages, is_opus_pair, read_opus_pair, read_tab_pairs
+        from kerastx.data.readers.parallel import check_manythings_languages, is_opus_pair, read_opus_pair, read_tab_pairs
 
         config = self.config
         if is_opus_pair(path, config.source_lang, config.target_lang):

@@ -1,5 +1,5 @@
 """Serving an extractive summarizer: the probability that each token's sentence belongs in the summary, for a
-document framed as ``[CLS] sentence [SEP] [CLS] sentence [SEP] ...`` (:func:`kerastx.data.extractive.sentence_inputs`)."""
+document framed as ``[CLS] sentence [SEP] [CLS] sentence [SEP] ...`` (:func:`kerastx.data.tasks.extractive.sentence_inputs`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ SENTENCES = ["The city council approved the new tram line on Monday.",
 def extractive_serving(config, summarizer) -> list:
     """``predict_ids`` for an :class:`~kerastx.generation.extractive.ExtractiveSummarizer`; its text signature is
     not exported (why: below)."""
-    from kerastx.data.extractive import sentence_inputs
+    from kerastx.data.tasks.extractive import sentence_inputs
 
     scorer = summarizer.scorer
     [row] = sentence_inputs(scorer.tokenizer, SENTENCES, None, scorer.max_length)
@@ -23,5 +23,5 @@ def extractive_serving(config, summarizer) -> list:
                                  "Per token: P(omit), P(keep) of its sentence; a sentence's score is the mean of its "
                                  "tokens' P(keep)."),
             Unsupported("predict_text", "a summary needs the document split into sentences and framed in windows of "
-                                        "max_length tokens, done in Python (kerastx.data.extractive): frame the "
+                                        "max_length tokens, done in Python (kerastx.data.tasks.extractive): frame the "
                                         "sentences in the client and call predict_ids")]
