@@ -31,19 +31,20 @@ def ner_options(tmp_path_factory, shared_data):
     conll = shared_data("conll2003")
     return {"train_file": conll_slice(conll / "train.txt", tmp / "train.txt", 400),
             "validation_file": conll_slice(conll / "valid.txt", tmp / "valid.txt", 120),
-            "model": "minilm", "max_length": 64, "batch_size": 16, "epochs": 3, "learning_rate": 5e-4,
+            "model": "minilm", "max_length": 64, "batch_size": 16, "epochs": 2, "learning_rate": 5e-4,
             "pad_to_multiple_of": 16, "evaluate_before_training": True, **ANY_MACHINE}
 
 
 @pytest.fixture(scope="module")
 def ner_run(ner_options, tmp_path_factory):
-    """Three epochs of the packaged MiniLM on 400 CoNLL sentences (about a minute on 2 cores)."""
+    """Two epochs of the packaged MiniLM on 400 CoNLL sentences (about a minute on 2 cores); measured: entity F1
+    0.03 -> 0.38."""
     return token_classification.main(as_flags({**ner_options, "output_dir": tmp_path_factory.mktemp("out") / "run"}))
 
 
 def test_entity_f1_rises_with_training_and_is_reported_per_type(ner_run):
     before, *_, after = ner_run.evaluations
-    assert before["epoch"] == 0 and after["epoch"] == 3
+    assert before["epoch"] == 0 and after["epoch"] == 2
     assert before["val_f1"] < 0.1  # an untrained head finds next to no entities
     assert after["val_f1"] > before["val_f1"] + 0.3
     assert {f"val_{kind}_f1" for kind in ("LOC", "MISC", "ORG", "PER")} <= set(after)
