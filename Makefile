@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.kerastx-installed
 TF_MINOR ?= 2.21
 
-.PHONY: demo demo-languages test docs install bench bench-torch clean
+.PHONY: demo demo-languages test test-fast docs install bench bench-torch clean
 
 install: $(STAMP)
 
@@ -33,6 +33,10 @@ demo-languages: $(STAMP)
 
 test: $(STAMP)
 	$(OFFLINE) $(PY) -m pytest -q
+
+# The edit loop: every test that neither trains a model nor starts a process (about 3 minutes on 2 cores).
+test-fast: $(STAMP)
+	KERASTX_FAST=1 $(OFFLINE) $(PY) -m pytest -q -m "not trains and not spawns"
 
 # The documentation site (docs/, mkdocs.yml) into site/: open site/index.html, or `$(PY) -m mkdocs serve`.
 # --strict: a broken link or anchor fails the build (tests/test_docs.py builds it too).

@@ -36,3 +36,40 @@ def shared_data():
 def mrpc_dir() -> Path:
     """The GLUE MRPC files (train.tsv, dev.tsv)."""
     return _shared("mrpc")
+
+
+# `make test-fast` (KERASTX_FAST=1) runs what neither trains nor starts a process: the tests that do are marked
+# `trains` or `spawns` (pyproject.toml), by module (`pytestmark`) or by test. So that the fast set cannot grow by an
+# unmarked test, in that mode a training step or a new Python process is a failure naming the marker to add.
+FAST = os.environ.get("KERASTX_FAST") == "1"
+
+
+def _refuse(what: str, marker: str):
+    def refused(*args, **kwargs):
+        pytest.fail(f"{what} in the fast set: mark the test (or its module) @pytest.mark.{marker}", pytrace=False)
+    return refused
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_set_guard():
+    """Under KERASTX_FAST=1: ``Model.fit`` and starting Python, saved_model_cli or a notebook kernel fail."""
+    if not FAST:
+        yield
+        return
+    import subprocess
+    import sys
+
+    import tf_keras
+
+    spawn = subprocess.Popen.__init__
+
+    def guarded_spawn(self, args, *rest, **kwargs):
+        program = Path(str(args[0] if isinstance(args, (list, tuple)) else args).split()[0]).name
+        if program.startswith("python") or program in ("saved_model_cli", Path(sys.executable).name):
+            _refuse(f"starting {program}", "spawns")()
+        spawn(self, args, *rest, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tf_keras.Model, "fit", _refuse("Model.fit", "trains"))
+        patch.setattr(subprocess.Popen, "__init__", guarded_spawn)
+        yield

@@ -535,6 +535,7 @@ def test_a_tsv_with_blank_lines_names_rows_by_their_file_line(tmp_path):
 
 # --- as a user runs it: a real process ---------------------------------------------------------------------
 
+@pytest.mark.spawns
 @pytest.mark.parametrize("flags, message", [
     (lambda d: ["--train_file", ""], "option 'train_file' is empty"),
     (lambda d: ["--config", str(d.write("c.yaml", b"epochs: 1\n# caf" + LATIN1_E + b"\n"))],

@@ -56,6 +56,7 @@ def expected_accuracy_and_f1(model, data, collator) -> dict[str, float]:
 
 # --- 1. where the labels sit ------------------------------------------------------------------------------------
 
+@pytest.mark.trains
 def test_metrics_are_the_same_whether_labels_sit_in_the_features_dict_or_in_a_tuple(mrpc):
     from kerastx import ClassificationMetricsCallback
 
@@ -149,6 +150,7 @@ def fit_with_keras_accuracy(model, train, validation, collator, callback, epochs
     return history, [str(w.message) for w in caught if "Keras logs" in str(w.message)]
 
 
+@pytest.mark.trains
 def test_a_metric_name_keras_logs_too_is_ours_in_the_logs_with_one_warning_naming_it_and_the_fix(mrpc):
     from kerastx import ClassificationMetricsCallback
 
@@ -163,6 +165,7 @@ def test_a_metric_name_keras_logs_too_is_ours_in_the_logs_with_one_warning_namin
         expected_accuracy_and_f1(model, checked, collator)["accuracy"])
 
 
+@pytest.mark.trains
 def test_another_prefix_keeps_keras_metric_and_ours_apart_without_a_warning(mrpc):
     from kerastx import ClassificationMetricsCallback
 
@@ -227,6 +230,7 @@ def generation_settings(tokenizer):
             "verbose": False}
 
 
+@pytest.mark.trains
 def test_bleu_and_rouge_callbacks_share_one_generation_per_evaluation(marian, generations):
     from kerastx import BleuCallback, RougeCallback
     from kerastx.metrics.generation import bleu_scores, rouge_scores
@@ -247,6 +251,7 @@ def test_bleu_and_rouge_callbacks_share_one_generation_per_evaluation(marian, ge
     assert len(generations) == 5
 
 
+@pytest.mark.trains
 def test_one_callback_logs_bleu_and_rouge_of_one_generation_per_evaluation(marian, generations):
     from kerastx import GenerationMetricsCallback
     from kerastx.metrics.generation import bleu_scores, rouge_scores
@@ -293,6 +298,7 @@ def test_generations_are_shared_only_at_one_step_of_one_fit_with_the_same_source
 
 # --- 5. a Keras 3 callback in tf-keras fit ----------------------------------------------------------------------
 
+@pytest.mark.trains
 def test_a_keras3_callback_in_fit_is_a_one_line_error_naming_it_and_the_fix(mrpc):
     keras = pytest.importorskip("keras")
     if not keras.__version__.startswith("3"):
@@ -313,6 +319,7 @@ def test_a_keras3_callback_in_fit_is_a_one_line_error_naming_it_and_the_fix(mrpc
         model.predict(labels_in_features(train, collator), verbose=0, callbacks=[PrintLoss()])
 
 
+@pytest.mark.trains
 def test_an_object_that_is_no_keras_callback_is_named_in_the_error(mrpc):
     from kerastx.errors import NotTfKerasCallbackError
 

@@ -33,6 +33,7 @@ def clm_run(code_options, tmp_path_factory):
     return causal_lm.main(as_flags({**code_options, "output_dir": tmp_path_factory.mktemp("out") / "run"}))
 
 
+@pytest.mark.trains
 def test_perplexity_falls_and_bits_per_byte_follow_from_the_loss(clm_run, code_options):
     from transformers import AutoTokenizer
 
@@ -55,6 +56,7 @@ def test_perplexity_falls_and_bits_per_byte_follow_from_the_loss(clm_run, code_o
     assert metrics["directions"]["val_bits_per_byte"] == "min" and metrics["best"]["metric"] == "val_perplexity"
 
 
+@pytest.mark.trains
 def test_completion_matches_the_text_generation_pipeline(clm_run, capsys):
     from transformers import pipeline
 
@@ -95,6 +97,7 @@ def test_bad_input_is_one_line(code_options, tmp_path, capsys):
     ])
 
 
+@pytest.mark.trains
 def test_keyword_weighted_loss_trains_the_model(code_options, tmp_path):
     """--keywords: the first step's loss is the weighted one, above the model's own (keywords weigh more)."""
     options = {**code_options, "max_steps": 2, "warmup_steps": 1, "evaluate_before_training": False,
@@ -108,6 +111,7 @@ def test_keyword_weighted_loss_trains_the_model(code_options, tmp_path):
     assert weighted_loss > plain_loss * 1.1  # ... trained on a loss that weighs keyword-rich examples more
 
 
+@pytest.mark.trains
 def test_export_completes_prompts_with_the_predictors_ids_in_a_fresh_process(clm_run, code_options, tmp_path):
     from kerastx.recipes.registry import load_predictor
     from recipe_harness import check_export

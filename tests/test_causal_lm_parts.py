@@ -256,6 +256,7 @@ def test_keyword_loss_with_alpha_0_is_the_models_own_loss(tokenizer, weighted_ba
     assert float(model(input_ids=input_ids, labels=labels).loss[0]) == pytest.approx(own, rel=1e-6)
 
 
+@pytest.mark.trains
 def test_keyword_loss_weighs_each_text_by_its_keywords_and_is_what_fit_trains_on(tokenizer, weighted_batch):
     import tensorflow as tf
 

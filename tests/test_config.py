@@ -97,6 +97,7 @@ def test_unknown_flag_is_one_line_exit_2_and_suggests_the_closest_flag(capsys):
     assert "did you mean" not in one_line_error(main, ["--lr", "1"], capsys)  # nothing close: no guess
 
 
+@pytest.mark.spawns
 def test_every_recipe_answers_help_without_loading_tensorflow():
     """In a fresh interpreter: kerastx.recipes.registry's test covers importing; this covers answering --help
     (every option's help text formatted: a bare % in one would crash argparse)."""

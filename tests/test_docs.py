@@ -199,6 +199,7 @@ def test_continuation_lines_and_console_prompts_make_one_command():
         ["kerastx-predict", "runs/demo", "Open File"]]
 
 
+@pytest.mark.spawns
 def test_the_site_builds_with_no_broken_link_or_anchor(tmp_path):
     site = tmp_path / "site"
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)], cwd=ROOT,
@@ -242,6 +243,7 @@ def test_the_configuration_reference_lists_every_option():
                 assert f"`--{field.name}`" in own, (name, field.name)
 
 
+@pytest.mark.spawns
 def test_the_configuration_reference_is_built_without_tensorflow():
     code = ("import sys, importlib.util; spec = importlib.util.spec_from_file_location('hook', sys.argv[1]); "
             "hook = importlib.util.module_from_spec(spec); spec.loader.exec_module(hook); hook.config_reference(); "

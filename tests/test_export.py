@@ -39,6 +39,7 @@ def minilm_export(minilm_run, tmp_path_factory):
     return check_export(minilm_run, tmp_path_factory.mktemp("export"), show=True)
 
 
+@pytest.mark.trains
 def test_the_export_has_tf_servings_layout_and_describes_its_signatures(minilm_export):
     version, serving, _ = minilm_export
     assert version.name == "1" and (version / "saved_model.pb").is_file() and (version / "variables").is_dir()
@@ -51,6 +52,7 @@ def test_the_export_has_tf_servings_layout_and_describes_its_signatures(minilm_e
     assert (version / "assets.extra/tokenizer/tokenizer.json").is_file()
 
 
+@pytest.mark.trains
 def test_raw_text_signature_answers_as_the_predictor_on_real_pairs(minilm_run, minilm_export, dev_pairs):
     from kerastx.recipes.registry import load_predictor
 
@@ -73,6 +75,7 @@ def dev_logits(minilm_run, dev_pairs):
     return dict(encoded), TFAutoModelForSequenceClassification.from_pretrained(str(minilm_run))(dict(encoded)).logits.numpy()
 
 
+@pytest.mark.trains
 def test_ids_signature_gives_the_trained_models_logits_on_real_pairs(minilm_export, dev_logits):
     version, _, _ = minilm_export
     encoded, logits = dev_logits
@@ -81,6 +84,7 @@ def test_ids_signature_gives_the_trained_models_logits_on_real_pairs(minilm_expo
     assert np.allclose(served["probabilities"].sum(-1), 1, atol=1e-6)
 
 
+@pytest.mark.trains
 def test_a_process_left_in_mixed_precision_still_exports_a_float32_model(minilm_run, dev_logits, tmp_path):
     """As after training with --precision mixed_bfloat16 --export: the export computes in float32 (bfloat16 logits
     are about 1e-2 off), and the process keeps its policy."""
@@ -98,6 +102,7 @@ def test_a_process_left_in_mixed_precision_still_exports_a_float32_model(minilm_
     assert np.max(np.abs(served["logits"] - logits)) <= 1e-5
 
 
+@pytest.mark.trains
 def test_a_second_export_is_the_next_version_and_never_overwrites(minilm_run, tmp_path, capsys):
     quick = ["--output", str(tmp_path), "--no_verify", "--without_text"]
     kerastx_main(["export", str(minilm_run), *quick])
@@ -108,6 +113,7 @@ def test_a_second_export_is_the_next_version_and_never_overwrites(minilm_run, tm
     assert "out/2 exists" in error and "never overwritten" in error
 
 
+@pytest.mark.trains
 def test_runs_that_cannot_be_exported_are_one_line_errors(minilm_run, tmp_path, capsys):
     import shutil
 
@@ -128,6 +134,7 @@ def test_runs_that_cannot_be_exported_are_one_line_errors(minilm_run, tmp_path, 
     assert "learning_rate_schedule" in one_line_error(kerastx_main, ["export", str(newer)], capsys)
 
 
+@pytest.mark.trains
 def test_sigterm_while_the_export_is_checked_stops_the_child_and_leaves_no_folder_behind(minilm_run, tmp_path,
                                                                                         monkeypatch, capsys):
     """SIGTERM reaches the export while its fresh process reloads the SavedModel: that child is killed, and the hidden
@@ -171,6 +178,7 @@ def test_kerastx_without_a_known_command_says_what_it_takes(capsys):
     assert "unknown command 'train'" in capsys.readouterr().err
 
 
+@pytest.mark.trains
 def test_without_text_the_export_loads_where_tensorflow_text_is_not_imported(minilm_run, tmp_path, capsys):
     kerastx_main(["export", str(minilm_run), "--output", str(tmp_path), "--without_text"])
     printed = capsys.readouterr().out

@@ -80,6 +80,7 @@ def extractive_run(tmp_path_factory, shared_data):
     return result, out
 
 
+@pytest.mark.trains
 def test_fit_reports_rouge_beside_lead3(extractive_run):
     result, out = extractive_run
     assert set(result.metrics) == {"val_rouge1", "val_rouge2", "val_rougeL", "val_rougeLsum", "val_sentence_f1",
@@ -91,6 +92,7 @@ def test_fit_reports_rouge_beside_lead3(extractive_run):
     assert "Baseline lead3_rougeL" in (out / "README.md").read_text()
 
 
+@pytest.mark.trains
 def test_reported_scores_are_the_saved_models_on_the_held_out_articles(extractive_run, shared_data):
     """Rebuilt by hand: the 12 held-out articles, summarized by the saved run's predictor."""
     from kerastx.metrics.generation import rouge_scores, split_sentences
@@ -106,6 +108,7 @@ def test_reported_scores_are_the_saved_models_on_the_held_out_articles(extractiv
     assert result.metrics["val_rougeL"] == pytest.approx(rouge["rougeL"])
 
 
+@pytest.mark.trains
 def test_predict_follows_the_harness_and_summaries_are_document_sentences(extractive_run, capsys):
     from kerastx.metrics.generation import split_sentences
 
@@ -115,6 +118,7 @@ def test_predict_follows_the_harness_and_summaries_are_document_sentences(extrac
     assert all(set(split_sentences(summary)) <= set(SENTENCES) for summary in summaries)
 
 
+@pytest.mark.trains
 def test_scorer_gives_one_probability_per_sentence_across_inputs(extractive_run):
     from transformers import AutoTokenizer, TFAutoModelForTokenClassification
 
@@ -158,6 +162,7 @@ def test_an_empty_summary_names_its_file_line(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.trains
 def test_export_scores_real_documents_as_the_trained_model(extractive_run, shared_data, tmp_path):
     from transformers import AutoTokenizer, TFAutoModelForTokenClassification
 

@@ -193,6 +193,7 @@ def test_rouge_rejects_mismatched_lengths_and_empty_lists():
 
 # --- importing ----------------------------------------------------------------------------------
 
+@pytest.mark.spawns
 def test_importing_the_module_loads_no_metric_library_or_tensorflow():
     code = ("import sys, kerastx.metrics.generation; "
             "print(sorted({'sacrebleu', 'rouge_score', 'nltk', 'tensorflow'} & set(sys.modules)))")

@@ -223,6 +223,7 @@ def pushed_run(hub, mrpc, tmp_path_factory):
     return model, history, push
 
 
+@pytest.mark.trains
 def test_each_epoch_and_the_end_of_training_is_a_commit_of_model_tokenizer_and_card(hub, pushed_run):
     model, history, push = pushed_run
     repo = hub.repos[f"{USER}/bert-mrpc"]  # the output_dir's name, in the token's namespace
@@ -241,6 +242,7 @@ def test_each_epoch_and_the_end_of_training_is_a_commit_of_model_tokenizer_and_c
     assert [r.status for r in push.uploader.results] == ["pushed"] * 3
 
 
+@pytest.mark.trains
 def test_the_pushed_model_and_tokenizer_load_from_the_hub_and_predict_as_the_trained_model(hub, pushed_run, mrpc,
                                                                                              tmp_path):
     from transformers import AutoTokenizer, TFAutoModelForSequenceClassification
@@ -259,6 +261,7 @@ def test_the_pushed_model_and_tokenizer_load_from_the_hub_and_predict_as_the_tra
                                   model(dict(mrpc[2].take(1).get_single_element())).logits.numpy())
 
 
+@pytest.mark.trains
 def test_the_pushed_checkpoint_restores_weights_and_optimizer_into_a_fresh_model(hub, pushed_run, mrpc, tmp_path):
     import tensorflow as tf
     from huggingface_hub import snapshot_download
@@ -277,6 +280,7 @@ def test_the_pushed_checkpoint_restores_weights_and_optimizer_into_a_fresh_model
         np.testing.assert_array_equal(restored.numpy(), trained.numpy())
 
 
+@pytest.mark.trains
 def test_training_outlives_the_hub_going_away_and_the_final_state_arrives_once_it_is_back(hub, mrpc, tmp_path,
                                                                                           capsys):
     from kerastx import PushToHubCallback
@@ -309,6 +313,7 @@ def test_training_outlives_the_hub_going_away_and_the_final_state_arrives_once_i
     assert hub_files(repo) == folder_files(push.output_dir)
 
 
+@pytest.mark.trains
 def test_a_wrong_token_fails_each_push_on_one_line_and_training_goes_on(hub, mrpc, tmp_path, capsys):
     from kerastx import PushToHubCallback
 
@@ -323,6 +328,7 @@ def test_a_wrong_token_fails_each_push_on_one_line_and_training_goes_on(hub, mrp
     assert {"config.json", "tf_model.h5", "README.md"} <= set(folder_files(push.output_dir))
 
 
+@pytest.mark.trains
 def test_save_strategy_steps_pushes_every_save_steps_steps(hub, mrpc, tmp_path):
     from kerastx import PushToHubCallback
     from kerastx.compat.keras import tf_keras
@@ -372,6 +378,7 @@ def test_the_hub_options_of_the_example_scripts_are_ours_and_only_apply_with_pus
 
 # --- --push_to_hub on a recipe ---------------------------------------------------------------------------------
 
+@pytest.mark.trains
 def test_a_recipe_run_pushes_each_epoch_and_the_complete_run_which_another_machine_resumes_from(hub, shared_data,
                                                                                                  tmp_path, capsys):
     from huggingface_hub import snapshot_download

@@ -12,6 +12,8 @@ import pytest
 from test_bad_input import CLASSES_CSV, TINY_BERT
 from tests_helpers import as_flags
 
+pytestmark = [pytest.mark.trains, pytest.mark.spawns]
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

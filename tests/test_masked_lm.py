@@ -189,6 +189,7 @@ def mlm_run(imdb_options, tmp_path_factory):
     return masked_lm.main(as_flags({**imdb_options, "output_dir": tmp_path_factory.mktemp("out") / "run"}))
 
 
+@pytest.mark.trains
 def test_perplexity_falls_and_is_lower_is_better(mlm_run):
     before, *_, after = mlm_run.evaluations
     assert before["step"] == 0 and after["step"] == 30
@@ -198,6 +199,7 @@ def test_perplexity_falls_and_is_lower_is_better(mlm_run):
     assert metrics["directions"]["val_perplexity"] == "min" and metrics["best"]["mode"] == "min"
 
 
+@pytest.mark.trains
 def test_predict_fills_the_mask_and_the_fill_mask_pipeline_agrees(mlm_run, capsys):
     from transformers import pipeline
 
@@ -239,6 +241,7 @@ def _bigger_tokenizer(folder) -> str:
     return str(folder / "bigger")
 
 
+@pytest.mark.trains
 def test_export_fills_masks_of_raw_text_in_the_graph_as_the_predictor_does(mlm_run, reviews, tmp_path):
     from kerastx.recipes.registry import load_predictor
     from recipe_harness import check_export

@@ -30,6 +30,7 @@ def _trained_weights(optimizer):
     return model.get_weights()
 
 
+@pytest.mark.trains
 @pytest.mark.parametrize("weight_decay", [0.01, 0.0])  # transformers' AdamWeightDecay; tf_keras' Adam
 def test_same_weights_as_transformers_optimizer(weight_decay, monkeypatch):
     from transformers import create_optimizer

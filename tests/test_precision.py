@@ -124,6 +124,7 @@ def test_leaving_global_precision_puts_back_the_policy_and_the_marian_and_bart_c
     assert kerastx.compat.installed() == installed_before
 
 
+@pytest.mark.trains
 @pytest.mark.parametrize("weight_decay", [0.0, 0.01])  # create_optimizer: Keras Adam, or its legacy AdamWeightDecay
 def test_mixed_float16_trains_with_loss_scaling(weight_decay):
     from transformers import BertConfig, TFBertForSequenceClassification
@@ -144,6 +145,7 @@ def test_mixed_float16_trains_with_loss_scaling(weight_decay):
     assert tf_keras.mixed_precision.global_policy().name == "float32"  # restored after the block
 
 
+@pytest.mark.trains
 def test_a_recipe_run_logs_and_records_what_auto_chose(tmp_path, shared_data, capsys):
     from kerastx.recipes.registry import load_run
     from kerastx.recipes.text_classification import main

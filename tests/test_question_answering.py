@@ -42,6 +42,7 @@ def qa_run(qa_options, tmp_path_factory):
     return question_answering.main(as_flags({**qa_options, "output_dir": tmp_path_factory.mktemp("out") / "run"}))
 
 
+@pytest.mark.trains
 def test_exact_match_and_f1_rise_on_other_questions_about_the_paragraphs(qa_run):
     before, after = qa_run.evaluations
     assert before["epoch"] == 0 and after["epoch"] == 1
@@ -51,6 +52,7 @@ def test_exact_match_and_f1_rise_on_other_questions_about_the_paragraphs(qa_run)
     assert after["val_exact_match"] <= after["val_f1"]  # an exact match is also a full F1 match
 
 
+@pytest.mark.trains
 def test_run_directory_and_predict_follow_the_harness(qa_run, capsys):
     metrics = check_run_directory(question_answering.RECIPE, qa_run)
     assert set(metrics["directions"]) == {"val_exact_match", "val_f1"}
@@ -58,6 +60,7 @@ def test_run_directory_and_predict_follow_the_harness(qa_run, capsys):
                                       f"What character does the school have?\t{CONTEXT}"], capsys)
 
 
+@pytest.mark.trains
 def test_saved_run_loads_in_the_question_answering_pipeline(qa_run):
     from transformers import pipeline
 
@@ -111,6 +114,7 @@ def one_window_questions(validation_file, tokenizer, max_length: int) -> list[tu
     return pairs
 
 
+@pytest.mark.trains
 def test_export_answers_raw_questions_in_the_graph_as_the_predictor_does(qa_run, qa_options, tmp_path):
     import numpy as np
 

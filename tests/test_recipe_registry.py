@@ -27,6 +27,7 @@ def test_every_recipe_has_its_console_script_and_predict_has_one():
                             "summarization", "extractive_summarization", "masked_lm", "causal_lm"}
 
 
+@pytest.mark.spawns
 def test_importing_every_recipe_and_predict_does_not_load_tensorflow():
     code = ("import sys, kerastx.recipes.registry, kerastx.predict, kerastx.export_cli;"
             "assert 'tensorflow' not in sys.modules, 'tensorflow imported'")

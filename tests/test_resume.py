@@ -17,6 +17,8 @@ import pytest
 
 from tests_helpers import ANY_MACHINE, as_flags, mrpc_files, one_line_error
 
+pytestmark = [pytest.mark.trains, pytest.mark.spawns]
+
 ROOT = Path(__file__).resolve().parent.parent
 STEPS_PER_EPOCH, EPOCHS = 4, 3
 TOTAL_STEPS = STEPS_PER_EPOCH * EPOCHS

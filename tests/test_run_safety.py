@@ -23,6 +23,7 @@ def checkpoint_steps(staging) -> list[int]:
                   for m in [re.match(r"step-(\d+)\.index", f.name)])
 
 
+@pytest.mark.trains
 def test_a_nan_loss_stops_the_run_naming_the_step_and_keeps_the_last_good_checkpoint(options, tmp_path, capsys):
     # a learning rate of 1e30: step 1's update leaves huge but finite weights, step 2's loss is NaN
     exploding = {**options, "learning_rate": 1e30, "checkpoint_every_steps": 1}
@@ -41,6 +42,7 @@ def test_a_nan_loss_stops_the_run_naming_the_step_and_keeps_the_last_good_checkp
     assert "[resume]" not in capsys.readouterr().out and result.evaluations[-1]["step"] == 8
 
 
+@pytest.mark.trains
 def test_a_disk_full_at_the_final_save_is_one_line_and_the_same_command_finishes_from_the_checkpoint(
         options, tmp_path, capsys, monkeypatch):
     from kerastx.run_dir import RunDirectory
@@ -65,6 +67,7 @@ def test_a_disk_full_at_the_final_save_is_one_line_and_the_same_command_finishes
     assert not (result.output_dir / "checkpoints").exists()
 
 
+@pytest.mark.trains
 def test_a_checkpoint_that_cannot_be_written_stops_the_run_and_leaves_the_previous_one(options, tmp_path, capsys,
                                                                                        monkeypatch):
     import tensorflow as tf
@@ -106,6 +109,7 @@ def test_an_output_that_cannot_be_written_is_refused_before_training(options, tm
     assert message in one_line_error(main, as_flags({**options, "output_dir": target}), capsys)
 
 
+@pytest.mark.trains
 def test_resume_asks_for_an_interrupted_run_and_no_resume_is_not_one(options, tmp_path, capsys):
     error = one_line_error(main, as_flags({**options, "resume": True}), capsys)
     assert "--resume: there is no interrupted run of" in error and "(no checkpoint in" in error
@@ -115,6 +119,7 @@ def test_resume_asks_for_an_interrupted_run_and_no_resume_is_not_one(options, tm
     assert not leftover.exists()
 
 
+@pytest.mark.trains
 @pytest.mark.parametrize("recipe, argv", [
     ("translation", ["--model", "scratch:marian-tiny", "--max_train_samples", "200"]),
     ("question_answering", ["--train_file", "squad/train-v1.1.json", "--max_train_samples", "50",
@@ -140,6 +145,7 @@ def test_the_data_is_read_checked_and_tokenized_before_tensorflow_loads(shared_d
     assert int(examples) > 0 and tensorflow_loaded == "False"
 
 
+@pytest.mark.trains
 def test_sigusr1_asks_for_a_checkpoint_now_and_training_goes_on(options, tmp_path, monkeypatch):
     import os
     import signal
@@ -161,6 +167,7 @@ def test_sigusr1_asks_for_a_checkpoint_now_and_training_goes_on(options, tmp_pat
     assert result.evaluations[-1]["step"] == 8
 
 
+@pytest.mark.trains
 def test_a_checkpoint_holds_the_loss_scale_under_mixed_float16_and_the_dropout_generators(options):
     """What a resumed mixed_float16 run needs beyond the weights: the dynamic loss scale and its counter (a restarted
     scale would skip steps the interrupted run took), and the state of every dropout layer's generator. Both are

@@ -38,6 +38,7 @@ def translation_run(tmp_path_factory, shared_data):
     return translation.main(as_flags(options)).output_dir
 
 
+@pytest.mark.spawns
 def test_import_kerastx_loads_neither_transformers_nor_tensorflow():
     code = "import sys, kerastx; print(sorted(m for m in ('tensorflow', 'transformers') if m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
@@ -58,6 +59,7 @@ def test_pipeline_dtype_defaults_to_none_only_without_torch(monkeypatch, torch_i
     assert torchless_default(wrapped) is wrapped
 
 
+@pytest.mark.trains
 def test_classification_run_loads_in_the_pipeline_without_dtype_and_agrees_with_predict(classification_run):
     from transformers import pipeline
 
@@ -71,6 +73,7 @@ def test_classification_run_loads_in_the_pipeline_without_dtype_and_agrees_with_
         assert answer["label"] == label and answer["score"] == pytest.approx(score, abs=1e-4)
 
 
+@pytest.mark.trains
 def test_generation_config_holds_the_runs_decoding_options(translation_run):
     from transformers import GenerationConfig
 
@@ -79,6 +82,7 @@ def test_generation_config_holds_the_runs_decoding_options(translation_run):
     assert not json.loads((translation_run / "generation_config.json").read_text()).get("_from_model_config")
 
 
+@pytest.mark.trains
 def test_translation_pipeline_and_generate_say_what_predict_says(translation_run):
     from transformers import AutoTokenizer, TFAutoModelForSeq2SeqLM, pipeline
 
@@ -103,6 +107,7 @@ def test_translation_pipeline_and_generate_say_what_predict_says(translation_run
     assert len(set(predicted)) >= 3 and all(predicted)
 
 
+@pytest.mark.trains
 def test_translation_card_is_hub_metadata_with_the_measured_metrics(translation_run):
     final = json.loads((translation_run / "metrics.json").read_text())["final"]
     data = check_model_card_metadata(translation_run / "README.md", translation.RECIPE, final)
@@ -111,6 +116,7 @@ def test_translation_card_is_hub_metadata_with_the_measured_metrics(translation_
     assert "dtype" not in (translation_run / "README.md").read_text()
 
 
+@pytest.mark.trains
 def test_translation_export_generates_the_predictors_ids_with_beam_search(translation_run, tmp_path):
     """Beam search (2 beams, no repeated bigram) served by XLA generate, in a fresh process: the ids the predictor
     generates for each row of the padded batch alone (the served search's batch of one; the predictor's batch of 8
@@ -147,6 +153,7 @@ def test_translation_export_generates_the_predictors_ids_with_beam_search(transl
     assert np.max(np.abs(scored["token_log_probs"] - expected_scores)) <= 1e-5
 
 
+@pytest.mark.trains
 def test_export_converts_the_ids_signature_to_tflite_and_onnx_and_runs_them(classification_run, tmp_path):
     """--tflite --onnx: each converted model is run on the signature's examples beside the trained model (float
     ones within 1e-4, else no file); here again on real MRPC pairs."""

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.spawns
+
 ROOT = Path(__file__).resolve().parent.parent
 
 ALGORITHMS = {"unigram": ("marian", 300, "Unigram"), "wordpiece": ("bert", 300, "WordPiece"),

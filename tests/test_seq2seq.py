@@ -43,6 +43,7 @@ def trained(translation_run):
 
 # --- a real fit -----------------------------------------------------------------------------------------
 
+@pytest.mark.trains
 def test_bleu_rises_from_before_training_and_both_are_recorded(translation_run):
     result, options = translation_run
     before, *_, after = result.evaluations
@@ -57,6 +58,7 @@ def test_bleu_rises_from_before_training_and_both_are_recorded(translation_run):
     assert metrics["final"]["val_bleu"] == pytest.approx(after["val_bleu"])
 
 
+@pytest.mark.trains
 def test_translation_run_directory_and_predict_follow_the_harness(translation_run, capsys):
     result, _ = translation_run
     metrics = check_run_directory(translation.RECIPE, result)
@@ -67,6 +69,7 @@ def test_translation_run_directory_and_predict_follow_the_harness(translation_ru
     assert "Generation" in (result.output_dir / "README.md").read_text()
 
 
+@pytest.mark.trains
 def test_predict_decodes_with_the_options_the_run_was_trained_with(translation_run):
     from kerastx.generation.bucketed import GenerationOptions
     from kerastx.recipes.registry import load_predictor
@@ -83,6 +86,7 @@ def _seq2seq_spec(tokenizer):
     return TranslationData(translation.TranslationConfig()).feature_spec(tokenizer)
 
 
+@pytest.mark.trains
 def test_collator_pads_labels_with_minus_100_and_shifts_them_into_decoder_inputs(trained):
     from kerastx.data.features import FeatureCollator
 
@@ -101,6 +105,7 @@ def test_collator_pads_labels_with_minus_100_and_shifts_them_into_decoder_inputs
     assert (batch["attention_mask"][0] == (batch["input_ids"][0] != tokenizer.pad_token_id)).all()
 
 
+@pytest.mark.trains
 def test_static_collator_gives_one_shape_whatever_the_batch(trained):
     from kerastx.data.features import FeatureCollator
 
@@ -119,6 +124,7 @@ SOURCES = ["I'm hungry.", "Tom is here.", "Where is my book?", "We have to go ho
            "I don't know what you are talking about.", "It's cold.", "She likes to read books in the garden."]
 
 
+@pytest.mark.trains
 @pytest.mark.parametrize("settings", [{"num_beams": 1}, {"num_beams": 3, "length_penalty": 1.3},
                                       {"num_beams": 3, "no_repeat_ngram_size": 2}])
 def test_xla_bucketed_generate_equals_eager_generate_of_the_same_batches(trained, settings):
@@ -132,6 +138,7 @@ def test_xla_bucketed_generate_equals_eager_generate_of_the_same_batches(trained
     assert len(set(xla)) > 4  # a trained model: real, different outputs
 
 
+@pytest.mark.trains
 @pytest.mark.parametrize("num_beams", [1, 3])
 def test_no_repeat_ngram_under_xla_equals_transformers_eager_processor(trained, num_beams):
     """transformers' own TFNoRepeatNGramLogitsProcessor (eager only), one unpadded sentence at a time."""
@@ -148,6 +155,7 @@ def test_no_repeat_ngram_under_xla_equals_transformers_eager_processor(trained, 
     assert xla == eager
 
 
+@pytest.mark.trains
 def test_compilations_are_bounded_by_the_buckets_not_the_batches(trained):
     from kerastx.generation.bucketed import BucketedGenerator, GenerationOptions
 
@@ -159,6 +167,7 @@ def test_compilations_are_bounded_by_the_buckets_not_the_batches(trained):
     assert generator.compilations == 2
 
 
+@pytest.mark.trains
 def test_beam_search_works_under_mixed_bfloat16(trained):
     """Logits are cast to float32 for generation: beam search adds them to float32 scores."""
     from transformers import TFAutoModelForSeq2SeqLM
@@ -290,6 +299,7 @@ def test_summarization_reads_the_bbc_folder_and_jsonl_columns(tmp_path, shared_d
     assert documents[0].startswith("A long text") and summaries[0] == "A text."
 
 
+@pytest.mark.trains
 def test_summarization_fit_reports_lead3_beside_the_model(tmp_path, shared_data, capsys):
     from kerastx.metrics.generation import lead_sentences, rouge_scores
 

@@ -198,12 +198,14 @@ def assert_varied(sequences, tokenizer, rows: int, tokens: int = 4):
 
 # --- generate_ids -------------------------------------------------------------------------------------------
 
+@pytest.mark.trains
 def test_translation_ids_after_reload_are_the_bucketed_generator_ids(translation, translation_served):
     assert translation.inputs["input_ids"].shape == (8, 16) and translation.generated.shape == (8, 1 + NEW_TOKENS)
     np.testing.assert_array_equal(translation_served["generate_ids"]["sequences"], translation.generated)
     assert_varied(translation.generated, translation.tokenizer, rows=6)
 
 
+@pytest.mark.trains
 def test_beam_search_ids_after_reload_are_the_bucketed_generator_ids(translation, translation_served):
     """Beam search survives the SavedModel too, each row searched as a batch of one (what it is compared with);
     its signature takes rows padded on the left."""
@@ -216,6 +218,7 @@ def test_beam_search_ids_after_reload_are_the_bucketed_generator_ids(translation
     assert_varied(expected[:3, 2:], translation.tokenizer, rows=3)
 
 
+@pytest.mark.trains
 def test_completion_ids_after_reload_are_the_completer_ids(completion, completion_served):
     served = completion_served["generate_ids"]
 
@@ -226,6 +229,7 @@ def test_completion_ids_after_reload_are_the_completer_ids(completion, completio
     assert_varied(completion.generated, completion.tokenizer, rows=6)
 
 
+@pytest.mark.trains
 def test_completion_ids_after_reload_for_another_shape(completion, completion_served):
     """One prompt in a (1, 16) batch: the served function compiles again for the new shape."""
     expected = completion.one_row.generate_padded(**completion.one_row_inputs).numpy()
@@ -324,6 +328,7 @@ def test_generated_ids_detokenized_are_the_predictors_texts(translation, complet
     assert decoded(completions.numpy()) == [result.completion for result in completion.completer(completion.prompts)]
 
 
+@pytest.mark.trains
 def test_detokenizer_after_reload_decodes_real_text_and_generated_ids(completion, completion_served,
                                                                       detokenizer_batch):
     """By a SavedModel loaded in a process without transformers, with the vocabulary it holds."""

@@ -390,6 +390,7 @@ def test_unknown_shapes_in_a_tf_function_give_the_eager_results():
         assert graph_spans(graph) == graph_spans(best_span_graph(start_logits, end_logits, token_mask, context_mask))
 
 
+@pytest.mark.trains
 def test_a_saved_model_reloaded_with_only_tensorflow_gives_the_python_results(tmp_path, tokenizer, shared_data):
     module = Postprocessing(CONLL_LABELS)
     saved = tmp_path / "postprocessing"

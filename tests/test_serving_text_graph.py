@@ -212,6 +212,7 @@ class Tokenize(tf.Module):
         return self.tokenizer.encode(text)
 
 
+@pytest.mark.spawns
 def test_a_saved_model_tokenizes_in_a_process_with_only_tensorflow(minilm, shared_data, tmp_path):
     module = Tokenize(minilm)
     tf.saved_model.save(module, str(tmp_path / "model"), signatures={"tokenize": module.__call__})

@@ -4,9 +4,13 @@
 import subprocess
 import sys
 
+import pytest
+
 from kerastx.compat.quiet_logs import TRANSFORMERS_DEPRECATION
 from kerastx.startup_logs import TENSORFLOW_NOISE
 from tests_helpers import TINY_TRAINING, as_flags, mrpc_files
+
+pytestmark = [pytest.mark.trains, pytest.mark.spawns]
 
 
 def run_tiny_recipe(tmp_path, shared_data, *extra: str) -> subprocess.CompletedProcess:

@@ -63,6 +63,7 @@ def streamed(recipe, tokenizer, **options):
     return data, splits, data.prepare(splits, tokenizer)
 
 
+@pytest.mark.trains
 def test_a_streamed_corpus_trains_a_scratch_gpt2_whose_perplexity_falls(code_files, tmp_path):
     result = causal_lm.main(as_flags({**CODE, "train_file": code_files[0], "streaming": True, "max_steps": 6,
                                       "max_eval_samples": 8, "learning_rate": 2e-3, "output_dir": tmp_path / "run"}))
@@ -125,6 +126,7 @@ def test_a_continued_run_skips_exactly_the_batches_trained_before(reviews_file):
     assert not np.array_equal(chosen[0], chosen[1]) and all(0.05 < c.mean() < 0.3 for c in chosen)  # masked anew
 
 
+@pytest.mark.trains
 def test_masked_lm_trains_on_streamed_imdb_reviews(reviews_file, tmp_path):
     result = masked_lm.main(as_flags({
         "train_file": reviews_file, "streaming": True, "max_steps": 4, "max_eval_samples": 8, "batch_size": 8,
@@ -152,6 +154,7 @@ def test_bad_streaming_options_are_one_line(code_files, tmp_path, capsys):
     ])
 
 
+@pytest.mark.trains
 def test_a_malformed_line_met_while_training_is_one_line_naming_it(code_tokenizer, tmp_path, capsys):
     """With a tokenizer of its own, a run reads the stream before training only up to its first block (the first 64
     documents, tokenized at once): line 70 is read by TensorFlow, inside fit, and still named in one line."""

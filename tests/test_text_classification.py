@@ -45,6 +45,7 @@ def mrpc_run(tmp_path_factory, shared_data):
     return result, options, models[0], pipelines[0]
 
 
+@pytest.mark.trains
 def test_run_directory_and_predict_follow_the_harness(mrpc_run, capsys):
     result, options, _, _ = mrpc_run
     check_run_directory(text_classification.RECIPE, result)
@@ -55,6 +56,7 @@ def test_run_directory_and_predict_follow_the_harness(mrpc_run, capsys):
                                       "He left .\tShe stayed ."], capsys)
 
 
+@pytest.mark.trains
 def test_max_steps_stops_after_that_many_steps_and_evaluations_come_every_n_steps(mrpc_run):
     result, _, _, _ = mrpc_run
     # before training; every 5 steps, the one at step 10 also ending epoch 1; and the end of the run at step 13
@@ -63,6 +65,7 @@ def test_max_steps_stops_after_that_many_steps_and_evaluations_come_every_n_step
     assert len(metrics["train_loss"]) == 2  # the second epoch was cut short, not skipped or completed
 
 
+@pytest.mark.trains
 def test_mixed_bfloat16_and_static_shapes_reach_the_model_and_the_batches(mrpc_run):
     result, options, model, train = mrpc_run
     config = yaml.safe_load((result.output_dir / "config.yaml").read_text())["training"]
@@ -75,6 +78,7 @@ def test_mixed_bfloat16_and_static_shapes_reach_the_model_and_the_batches(mrpc_r
     assert all(math.isfinite(loss) for loss in metrics["train_loss"])
 
 
+@pytest.mark.trains
 def test_saved_model_loads_in_a_tf_pipeline_and_agrees_with_predict(mrpc_run, capsys):
     from transformers import pipeline
 
@@ -117,6 +121,7 @@ def stopped_run(tmp_path_factory, shared_data):
         return main(as_flags(options)), weights
 
 
+@pytest.mark.trains
 def test_early_stopping_stops_when_the_metric_stops_improving_and_saves_the_best_weights(stopped_run):
     from transformers import TFAutoModelForSequenceClassification
 
@@ -176,6 +181,7 @@ def _write(path, text):
     return path
 
 
+@pytest.mark.trains
 def test_predict_errors_are_one_line(tmp_path, capsys, mrpc_run):
     from kerastx.predict import main as predict_main
 

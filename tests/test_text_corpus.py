@@ -165,6 +165,7 @@ def test_unknown_document_split_is_a_config_error(tmp_path):
         read_text_corpus(tmp_path / "corpus.txt", document_split="sentence")
 
 
+@pytest.mark.spawns
 def test_reading_a_corpus_does_not_import_tensorflow(tmp_path):
     (tmp_path / "corpus.txt").write_text("one\ntwo\n")
     code = (f"import sys\nfrom kerastx.data.readers.text_corpus import read_text_corpus\nread_text_corpus({str(tmp_path)!r})\n"

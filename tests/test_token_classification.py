@@ -42,6 +42,7 @@ def ner_run(ner_options, tmp_path_factory):
     return token_classification.main(as_flags({**ner_options, "output_dir": tmp_path_factory.mktemp("out") / "run"}))
 
 
+@pytest.mark.trains
 def test_entity_f1_rises_with_training_and_is_reported_per_type(ner_run):
     before, *_, after = ner_run.evaluations
     assert before["epoch"] == 0 and after["epoch"] == 2
@@ -52,6 +53,7 @@ def test_entity_f1_rises_with_training_and_is_reported_per_type(ner_run):
     assert after["val_f1"] == pytest.approx(2 * precision * recall / (precision + recall))
 
 
+@pytest.mark.trains
 def test_run_directory_and_predict_follow_the_harness(ner_run, capsys):
     metrics = check_run_directory(token_classification.RECIPE, ner_run)
     assert metrics["directions"]["val_f1"] == "max"
@@ -64,6 +66,7 @@ def test_run_directory_and_predict_follow_the_harness(ner_run, capsys):
     assert all(text[int(start):int(end)] == words for _, words, start, end in entities)
 
 
+@pytest.mark.trains
 def test_saved_run_loads_in_the_token_classification_pipeline(ner_run):
     from transformers import pipeline
 
@@ -107,6 +110,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(ner_options, tmp_path, 
     check_bad_inputs(token_classification.main, ner_options, tmp_path, capsys, [cases[case]])
 
 
+@pytest.mark.trains
 def test_export_tags_raw_text_in_the_graph_as_the_predictor_does(ner_run, ner_options, tmp_path):
     from kerastx.recipes.registry import load_predictor
     from recipe_harness import check_export, served_entities

@@ -28,6 +28,7 @@ def setup(shared_data):
     return fresh_model, train, validation, list(data.select(range(192, 256))["labels"])
 
 
+@pytest.mark.trains
 def test_loss_goes_down_with_the_internal_loss_and_schedule(setup):
     from kerastx.config import RunConfig
     from kerastx.training.optimizer import build_optimizer
@@ -40,6 +41,7 @@ def test_loss_goes_down_with_the_internal_loss_and_schedule(setup):
     assert losses[-1] < losses[0] * 0.7, losses
 
 
+@pytest.mark.trains
 def test_metric_values_reach_early_stopping_and_later_callbacks(setup):
     from kerastx.callbacks.metrics import ClassificationMetricsCallback
 
@@ -61,6 +63,7 @@ def test_metric_values_reach_early_stopping_and_later_callbacks(setup):
     assert metrics.evaluate()["val_accuracy"] == pytest.approx(expected_accuracy)
 
 
+@pytest.mark.trains
 def test_evaluation_every_n_steps_is_recorded(setup):
     from kerastx.callbacks.metrics import ClassificationMetricsCallback
 
@@ -72,6 +75,7 @@ def test_evaluation_every_n_steps_is_recorded(setup):
     assert [h["step"] for h in metrics.history] == [5, 10, 12]
 
 
+@pytest.mark.trains
 def test_static_shapes_train_under_xla_with_mixed_bfloat16_and_restore_fp32(setup, shared_data):
     from kerastx.training.precision import global_precision
 

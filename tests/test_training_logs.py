@@ -77,6 +77,7 @@ def scalars(directory) -> dict[str, list[tuple[int, float]]]:
     return found
 
 
+@pytest.mark.trains
 def test_tensorboard_gets_the_loss_every_n_steps_and_at_epoch_ends(tiny_fit):
     written = scalars(tiny_fit["log_dir"] / "train")
     steps = [step for step, _ in written["loss"]]
@@ -87,6 +88,7 @@ def test_tensorboard_gets_the_loss_every_n_steps_and_at_epoch_ends(tiny_fit):
     assert [value for _, value in written["loss"]] == pytest.approx(expected, rel=1e-4)
 
 
+@pytest.mark.trains
 def test_tensorboard_shows_the_learning_rate_warming_up(tiny_fit):
     written = scalars(tiny_fit["log_dir"] / "train")["learning_rate"]
     # the learning rate the optimizer used at that step (step 1 is optimizer step 0)
@@ -95,6 +97,7 @@ def test_tensorboard_shows_the_learning_rate_warming_up(tiny_fit):
     assert values[0] < values[1] < values[2] and values[2] > values[-1]
 
 
+@pytest.mark.trains
 def test_tensorboard_gets_every_evaluation_at_its_step_from_step_0(tiny_fit):
     written = scalars(tiny_fit["log_dir"] / "validation")
     evaluations = tiny_fit["evaluations"]
@@ -103,6 +106,7 @@ def test_tensorboard_gets_every_evaluation_at_its_step_from_step_0(tiny_fit):
     assert [value for _, value in written["mse"]] == pytest.approx([e["val_mse"] for e in evaluations])
 
 
+@pytest.mark.trains
 def test_progress_lines_give_step_loss_speed_and_eta(tiny_fit):
     lines = [line for line in tiny_fit["printed"] if line.startswith("[train] ")]
     assert len(lines) == TOTAL  # every_seconds=0: one line per step

@@ -54,6 +54,7 @@ def test_system_catalogs_give_a_balanced_split_by_message():
     assert not set(data["train"]["text"]) & set(data["validation"]["text"])
 
 
+@pytest.mark.spawns
 def test_kerastx_refuses_a_keras3_tf_keras():
     code = "import os; os.environ.pop('TF_USE_LEGACY_KERAS', None); import tensorflow as tf; tf.keras.layers; import kerastx"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
