@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from kerastx.__main__ import main as kerastx_main
+from kerastx.export.fresh_process import run_signatures
 from kerastx.recipes import text_classification
 from recipe_harness import check_export
 from serving_helpers import run_in_fresh_process
@@ -52,18 +53,6 @@ def test_the_export_has_tf_servings_layout_and_describes_its_signatures(minilm_e
     assert (version / "assets.extra/tokenizer/tokenizer.json").is_file()
 
 
-@pytest.mark.trains
-def test_raw_text_signature_answers_as_the_predictor_on_real_pairs(minilm_run, minilm_export, dev_pairs):
-    from kerastx.recipes.registry import load_predictor
-
-    version, _, _ = minilm_export
-    predicted = load_predictor(minilm_run)(dev_pairs)
-    served = run_in_fresh_process(version, "predict_text", {"text": [a for a, _ in dev_pairs],
-                                                            "text_pair": [b for _, b in dev_pairs]}, text_ops=True)
-    assert served["label"].tolist() == [label for label, _ in predicted]
-    assert np.max(np.abs(served["score"] - [score for _, score in predicted])) <= 1e-5
-
-
 @pytest.fixture(scope="module")
 def dev_logits(minilm_run, dev_pairs):
     """The real pairs tokenized, and the trained model's float32 logits for them."""
@@ -75,30 +64,52 @@ def dev_logits(minilm_run, dev_pairs):
     return dict(encoded), TFAutoModelForSequenceClassification.from_pretrained(str(minilm_run))(dict(encoded)).logits.numpy()
 
 
-@pytest.mark.trains
-def test_ids_signature_gives_the_trained_models_logits_on_real_pairs(minilm_export, dev_logits):
+@pytest.fixture(scope="module")
+def served(minilm_export, dev_pairs, dev_logits):
+    """Both signatures of the export on the real pairs, run by one fresh process (tensorflow_text imported: the model
+    holds text ops)."""
     version, _, _ = minilm_export
-    encoded, logits = dev_logits
-    served = run_in_fresh_process(version, "predict_ids", encoded, text_ops=True)  # the model holds text ops
-    assert np.max(np.abs(served["logits"] - logits)) <= 1e-5
-    assert np.allclose(served["probabilities"].sum(-1), 1, atol=1e-6)
+    return run_signatures(version, {"predict_text": {"text": [a for a, _ in dev_pairs],
+                                                     "text_pair": [b for _, b in dev_pairs]},
+                                    "predict_ids": dev_logits[0]}, text_ops=True)
 
 
 @pytest.mark.trains
-def test_a_process_left_in_mixed_precision_still_exports_a_float32_model(minilm_run, dev_logits, tmp_path):
+def test_raw_text_signature_answers_as_the_predictor_on_real_pairs(minilm_run, served, dev_pairs):
+    from kerastx.recipes.registry import load_predictor
+
+    predicted = load_predictor(minilm_run)(dev_pairs)
+    assert served["predict_text"]["label"].tolist() == [label for label, _ in predicted]
+    assert np.max(np.abs(served["predict_text"]["score"] - [score for _, score in predicted])) <= 1e-5
+
+
+@pytest.mark.trains
+def test_ids_signature_gives_the_trained_models_logits_on_real_pairs(served, dev_logits):
+    _, logits = dev_logits
+    assert np.max(np.abs(served["predict_ids"]["logits"] - logits)) <= 1e-5
+    assert np.allclose(served["predict_ids"]["probabilities"].sum(-1), 1, atol=1e-6)
+
+
+@pytest.mark.trains
+def test_an_export_without_text_from_a_process_in_mixed_precision_is_float32_and_needs_no_tensorflow_text(
+        minilm_run, dev_logits, tmp_path, capsys):
     """As after training with --precision mixed_bfloat16 --export: the export computes in float32 (bfloat16 logits
-    are about 1e-2 off), and the process keeps its policy."""
+    are about 1e-2 off) and the process keeps its policy; --without_text leaves the raw-text signature out, and the
+    export's own check reloads it in a process where tensorflow_text is not imported."""
     import tf_keras
 
-    from kerastx.export.run import export_recipe_run
-    from kerastx.recipes.text_classification import RECIPE
     from kerastx.training.precision import global_precision
 
     with global_precision("mixed_bfloat16"):
-        export = export_recipe_run(RECIPE, minilm_run, tmp_path, verify=False, without_text=True, log=lambda line: None)
+        kerastx_main(["export", str(minilm_run), "--output", str(tmp_path), "--without_text"])
         assert tf_keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+    printed = capsys.readouterr().out
+    assert "predict_text: not exported: left out by --without_text" in printed
+    assert "[export] checked in a fresh TensorFlow process: predict_ids." in printed
+    serving = json.loads((tmp_path / "out/1/assets.extra/serving.json").read_text())
+    assert list(serving["signatures"]) == ["predict_ids"] and not serving["needs_tensorflow_text"]
     encoded, logits = dev_logits
-    served = run_in_fresh_process(export.path, "predict_ids", encoded)
+    served = run_in_fresh_process(tmp_path / "out/1", "predict_ids", encoded, text_ops=False)
     assert np.max(np.abs(served["logits"] - logits)) <= 1e-5
 
 
@@ -176,15 +187,3 @@ def test_sigterm_while_the_export_is_checked_stops_the_child_and_leaves_no_folde
 def test_kerastx_without_a_known_command_says_what_it_takes(capsys):
     assert kerastx_main(["train"]) == 2
     assert "unknown command 'train'" in capsys.readouterr().err
-
-
-@pytest.mark.trains
-def test_without_text_the_export_loads_where_tensorflow_text_is_not_imported(minilm_run, tmp_path, capsys):
-    kerastx_main(["export", str(minilm_run), "--output", str(tmp_path), "--without_text"])
-    printed = capsys.readouterr().out
-    assert "predict_text: not exported: left out by --without_text" in printed
-    serving = json.loads((tmp_path / "out/1/assets.extra/serving.json").read_text())
-    assert list(serving["signatures"]) == ["predict_ids"] and not serving["needs_tensorflow_text"]
-    served = run_in_fresh_process(tmp_path / "out/1", "predict_ids", serving["signatures"]["predict_ids"]["rest_request"]
-                                  ["inputs"], text_ops=False)
-    assert served["probabilities"].shape == (2, 2)
