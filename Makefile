@@ -31,12 +31,15 @@ demo-languages: $(STAMP)
 	$(OFFLINE) $(PY) -m kerastx.recipes.text_classification --config recipes/demo_ui_languages.yaml \
 		--overwrite_output_dir
 
+# Two pytest-xdist workers, each taking whole test modules (a module's trained fixture is built once).
+XDIST := -n 2 --dist loadfile
+
 test: $(STAMP)
-	$(OFFLINE) $(PY) -m pytest -q
+	$(OFFLINE) $(PY) -m pytest -q $(XDIST)
 
 # The edit loop: every test that neither trains a model nor starts a process (about 3 minutes on 2 cores).
 test-fast: $(STAMP)
-	KERASTX_FAST=1 $(OFFLINE) $(PY) -m pytest -q -m "not trains and not spawns"
+	KERASTX_FAST=1 $(OFFLINE) $(PY) -m pytest -q $(XDIST) -m "not trains and not spawns"
 
 # The documentation site (docs/, mkdocs.yml) into site/: open site/index.html, or `$(PY) -m mkdocs serve`.
 # --strict: a broken link or anchor fails the build (tests/test_docs.py builds it too).

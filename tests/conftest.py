@@ -73,3 +73,17 @@ def fast_set_guard():
         patch.setattr(tf_keras.Model, "fit", _refuse("Model.fit", "trains"))
         patch.setattr(subprocess.Popen, "__init__", guarded_spawn)
         yield
+
+
+# `make test` runs two pytest-xdist workers, each taking whole modules (--dist loadfile, so a module's trained
+# fixture is built once); the modules that take longest go first, so that neither worker is left alone at the end.
+LONGEST_FIRST = ("test_resume.py", "test_question_answering.py", "test_seq2seq.py", "test_saved_runs.py",
+                 "test_masked_lm.py", "test_token_classification.py", "test_export.py", "test_causal_lm.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: each module's tests stay in their order
