@@ -126,8 +126,8 @@ def test_translation_export_generates_the_predictors_ids_with_beam_search(transl
 
     from kerastx.recipes.registry import load_predictor
     from kerastx.serving.generation import as_served
+    from kerastx.export.fresh_process import run_signatures
     from recipe_harness import check_export
-    from serving_helpers import run_in_fresh_process
 
     version, serving, _ = check_export(translation_run, tmp_path, ["--no_verify"], show=True)
     assert serving["serving_default"] == "generate_ids" and "beam search, 2 beams" in \
@@ -139,12 +139,13 @@ def test_translation_export_generates_the_predictors_ids_with_beam_search(transl
     expected = as_served(generator.generate_padded, generator.options)(input_ids, attention_mask)
     targets = generator.tokenizer(text_target=["J'ai faim.", "Tom est ici.", "Où est mon livre ?", "Fais attention."],
                                   padding=True, return_tensors="np")["input_ids"].astype(np.int32)
-    served = run_in_fresh_process(version, "generate_ids", {"input_ids": input_ids, "attention_mask": attention_mask})
+    both = run_signatures(version, {"generate_ids": {"input_ids": input_ids, "attention_mask": attention_mask},
+                                    "predict_ids": {"input_ids": input_ids[:4], "attention_mask": attention_mask[:4],
+                                                    "labels": targets}})  # one fresh process
+    served, scored = both["generate_ids"], both["predict_ids"]
     assert np.array_equal(served["sequences"], expected) and len({tuple(row) for row in expected}) >= 3
     assert served["text"].tolist() == [t.strip() for t in generator.tokenizer.batch_decode(expected,
                                                                                           skip_special_tokens=True)]
-    scored = run_in_fresh_process(version, "predict_ids", {"input_ids": input_ids[:4], "attention_mask":
-                                                           attention_mask[:4], "labels": targets})
     model = TFAutoModelForSeq2SeqLM.from_pretrained(str(translation_run))
     logits = model(input_ids=input_ids[:4], attention_mask=attention_mask[:4], labels=targets).logits.numpy()
     logits = logits.astype(np.float64) - logits.max(-1, keepdims=True)
