@@ -40,6 +40,18 @@ def test_env_gives_back_what_was_there_and_leaves_what_the_user_set(monkeypatch)
     assert not env.is_installed()
 
 
+def test_env_accepts_a_process_where_keras_3_is_imported_beside_tf_keras_as_tf_keras(monkeypatch):
+    """As after ``import kerastx, tensorflow, keras``: tf.keras is tf_keras (lazily loaded, no __version__ of its
+    own), so installing again refuses nothing."""
+    import keras
+    import tensorflow as tf
+
+    assert keras.__version__.startswith("3") and tf.keras.Model.__module__.startswith("tf_keras")
+    monkeypatch.setattr(env, "_before", {})
+    monkeypatch.setattr(env, "_set", {})
+    env.install()
+
+
 def test_torchless_removes_its_import_hook(monkeypatch):
     monkeypatch.setattr(torchless, "_installed", torchless.is_installed())
     monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))

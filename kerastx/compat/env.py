@@ -39,7 +39,8 @@ def install() -> None:
                           f"it is set to {os.environ['TF_USE_LEGACY_KERAS']!r}.")
     keras = sys.modules.get("keras")
     if "tensorflow" in sys.modules and keras is not None and keras.__version__.startswith("3"):
-        if getattr(sys.modules["tensorflow"].keras, "__version__", "3").startswith("3"):
+        # Keras 3 as tf.keras has a __version__; tf_keras behind TensorFlow's lazy tf.keras shows none
+        if getattr(sys.modules["tensorflow"].keras, "__version__", "2").startswith("3"):
             raise ImportError("TensorFlow was imported with Keras 3 as tf.keras before kerastx. Import kerastx "
                               "first, or set TF_USE_LEGACY_KERAS=1 before importing TensorFlow.")
 
