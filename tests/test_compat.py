@@ -56,6 +56,7 @@ def test_torchless_removes_its_import_hook(monkeypatch):
     monkeypatch.setattr(torchless, "_installed", torchless.is_installed())
     monkeypatch.setattr(sys, "meta_path", list(sys.meta_path))
     monkeypatch.delitem(sys.modules, torchless.PIPELINES, raising=False)
+    monkeypatch.delitem(sys.modules, "transformers", raising=False)  # uninstall must not unwrap the real pipeline
     torchless.uninstall()
     torchless.install()
     hooks = [finder for finder in sys.meta_path if isinstance(finder, torchless._PatchOnImport)]
