@@ -37,7 +37,7 @@ XDIST := -n 2 --dist loadfile
 test: $(STAMP)
 	$(OFFLINE) $(PY) -m pytest -q $(XDIST)
 
-# The edit loop: every test that neither trains a model nor starts a process (about 3 minutes on 2 cores).
+# The edit loop: every test that neither trains a model nor starts a process (1.7 minutes on 2 cores).
 test-fast: $(STAMP)
 	KERASTX_FAST=1 $(OFFLINE) $(PY) -m pytest -q $(XDIST) -m "not trains and not spawns"
 
