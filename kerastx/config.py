@@ -65,7 +65,8 @@ class RunConfig:
     # training
     epochs: int = option(3, "Number of passes over the training data.", "training")
     max_steps: int | None = option(None, "Stop after this many optimizer steps (overrides epochs).", "training")
-    batch_size: int = option(32, "Global training batch size (split across replicas).", "training")
+    batch_size: int = option(32, "Global training batch size (split across replicas): the rows of one forward and backward pass.", "training")
+    gradient_accumulation_steps: int = option(1, "Batches per optimizer update: their gradients are averaged into one update of batch_size x this many rows, with the memory of one batch. Steps (max_steps, checkpoints, evaluations, the schedule) count updates.", "training")
     eval_batch_size: int | None = option(None, "Evaluation batch size (default: twice batch_size).", "training")
     learning_rate: float = option(5e-5, "Peak learning rate of the linear-decay schedule.", "training")
     warmup_ratio: float = option(0.0, "Fraction of the training steps spent warming the learning rate up.", "training")
@@ -104,8 +105,8 @@ class RunConfig:
 
     def validate(self, explicit: set[str]) -> None:
         """Reject values out of range and options that the chosen setup would silently ignore."""
-        check_positive(self, ("epochs", "batch_size", "max_length", "vocab_size", "log_every_steps",
-                              "checkpoints_to_keep", "hub_timeout"))
+        check_positive(self, ("epochs", "batch_size", "gradient_accumulation_steps", "max_length", "vocab_size",
+                              "log_every_steps", "checkpoints_to_keep", "hub_timeout"))
         check_positive(self, ("max_steps", "eval_batch_size", "max_train_samples", "max_eval_samples",
                                "pad_to_multiple_of", "eval_every_steps", "warmup_steps", "checkpoint_every_steps"),
                        allow_none=True)
@@ -145,10 +146,18 @@ class RunConfig:
         })
         if self.dataset is not None and self.train_file is not None:
             raise ConfigError("give either dataset or train_file, not both")
+        if self.gradient_accumulation_steps > 1 and self.jit_compile and not self.static_shapes:
+            raise ConfigError("gradient_accumulation_steps with jit_compile needs static_shapes: XLA compiles one "
+                              "micro-batch shape, which batches of varying length do not have")
 
     @property
     def evaluation_batch_size(self) -> int:
         return self.eval_batch_size or 2 * self.batch_size
+
+    @property
+    def update_batch_size(self) -> int:
+        """Rows per optimizer update (per Keras step): the batches whose gradients are accumulated into one."""
+        return self.batch_size * self.gradient_accumulation_steps
 
 
 def check_positive(config, names, allow_none=False):

@@ -174,9 +174,6 @@ FLAGS = {
     "bf16": Sets("precision", "mixed_bfloat16"),
     "xla": Alias("jit_compile"),
     "tpu_name": Alias("tpu"),
-    "gradient_accumulation_steps": ByValue(
-        {"1": Ignored("1 is no accumulation")},
-        other=Refused("kerastx does not accumulate gradients; give the global --batch_size you want")),
     "lr_scheduler_type": ByValue({"linear": Ignored(_SCHEDULE)}, other=Refused(_SCHEDULE)),
     "do_train": Ignored("kerastx always trains"),
     "do_eval": Ignored("kerastx always evaluates on the validation data"),

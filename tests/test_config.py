@@ -169,11 +169,11 @@ def test_switches_set_our_options_from_flags_and_yaml(tmp_path, capsys):
 
 def test_what_kerastx_always_does_is_accepted_with_a_note(capsys):
     config, explicit, notes = parse_with_notes(
-        ["--do_train", "--do_eval", "--overwrite_cache", "--gradient_accumulation_steps", "1",
+        ["--do_train", "--do_eval", "--overwrite_cache",
          "--eval_strategy", "steps", "--eval_steps", "50", "--lr_scheduler_type", "linear"], capsys)
     assert config == parse(["--eval_every_steps", "50"]) and explicit == {"eval_every_steps"}
     assert [note.split(" has no effect: ")[0] for note in notes] == [
-        "--do_train", "--do_eval", "--overwrite_cache", "--gradient_accumulation_steps 1", "--eval_strategy steps",
+        "--do_train", "--do_eval", "--overwrite_cache", "--eval_strategy steps",
         "--lr_scheduler_type linear"]
     _, _, notes = parse_with_notes(["--predict_with_generate", "--ignore_pad_token_for_loss"], capsys, TranslationConfig)
     assert len(notes) == 2
@@ -186,7 +186,9 @@ def test_what_kerastx_always_does_is_accepted_with_a_note(capsys):
     (["--save_strategy", "no"], "kerastx checkpoints every --checkpoint_every_steps steps"),
     (["--resume_from_checkpoint", "runs/x/checkpoint-500"], "run the same command again"),
     (["--task_name", "mrpc"], "--dataset glue --dataset_config mrpc"),
-    (["--gradient_accumulation_steps", "4"], "give the global --batch_size you want"),
+    (["--gradient_accumulation_steps", "0"], "gradient_accumulation_steps must be a positive number"),
+    (["--gradient_accumulation_steps", "2", "--jit_compile"], "gradient_accumulation_steps with jit_compile needs "
+                                                              "static_shapes"),
     (["--lr_scheduler_type", "cosine"], "linear decay after a linear warm-up"),
     (["--evaluation_strategy", "no"], "kerastx evaluates at the end of every epoch; there is no switching it off"),
     (["--eval_strategy", "steps"], "'eval_strategy steps': give --eval_steps N (ours: --eval_every_steps N)"),

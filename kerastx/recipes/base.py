@@ -65,7 +65,7 @@ class TaskData:
         from kerastx.data.pipeline import RowSource
 
         config = self.config
-        return RowSource(prepared.train, config.batch_size, config.seed, config.static_shapes, config.group_by_length,
+        return RowSource(prepared.train, config.update_batch_size, config.seed, config.static_shapes, config.group_by_length,
                          self.masking(tokenizer))
 
     def held_out_group(self) -> str | None:

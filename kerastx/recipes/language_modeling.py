@@ -160,9 +160,9 @@ class LanguageModelData(TaskData):
 
         config, masking = self.config, self.masking(tokenizer)
         if config.source_kind == "shards":
-            return ShardSource(prepared.train, config.batch_size, config.seed, masking)
+            return ShardSource(prepared.train, config.update_batch_size, config.seed, masking)
         if config.source_kind == "stream":
-            return StreamSource(prepared.train, config.batch_size, config.seed, config.max_steps, masking)
+            return StreamSource(prepared.train, config.update_batch_size, config.seed, config.max_steps, masking)
         return super().training_source(prepared, tokenizer)
 
     def _rows(self, splits, tokenizer):
@@ -198,7 +198,7 @@ class LanguageModelData(TaskData):
         if self.config.source_kind == "stream":
             documents, tokens = counts["validation"]
             return (f"{train:,} training blocks of {length} tokens read from a stream ({self.config.max_steps:,} "
-                    f"steps of {self.config.batch_size}) and {validation} validation blocks ({tokens:,} tokens in "
+                    f"steps of {self.config.update_batch_size}) and {validation} validation blocks ({tokens:,} tokens in "
                     f"{documents:,} documents)")
         return (f"{train} training and {validation} validation blocks of {length} tokens ({counts['train'][1]:,} and "
                 f"{counts['validation'][1]:,} tokens in {counts['train'][0]:,} and {counts['validation'][0]:,} "
@@ -213,7 +213,7 @@ class LanguageModelData(TaskData):
         blocks = StreamedBlocks(splits.train, lambda texts: self.document_ids(tokenizer, texts), config.max_length,
                                 lambda rows: self.examples(rows, tokenizer, "train"))
         blocks.check_first_block()
-        return blocks, config.max_steps * config.batch_size, None
+        return blocks, config.max_steps * config.update_batch_size, None
 
     def _shards(self, splits, tokenizer):
         """The training shards, checked against this run's block length and tokenizer, with their blocks and the

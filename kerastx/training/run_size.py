@@ -30,17 +30,31 @@ def check_run_length(config, source: TrainingSource) -> None:
     set. ``source`` is what training reads, which counts its examples and its steps per epoch."""
     examples = source.examples
     per_epoch = source.steps_per_epoch()
+    batch = _batch_said(config)
     after = f" after max_train_samples {config.max_train_samples}" if config.max_train_samples else ""
     if per_epoch == 0:
         dropping = "static_shapes drops" if config.static_shapes else "TFRecord shards drop"
-        raise ConfigError(f"batch_size {config.batch_size} is more than the {examples} training examples{after}, and "
-                          f"{dropping} the last partial batch: an epoch would have no step; use --batch_size "
-                          f"{examples} or less")
+        raise ConfigError(f"{batch} is more than the {examples} training examples{after}, and {dropping} the "
+                          f"last partial batch: an epoch would have no step; {_smaller_batch(config, examples)}")
     total = config.max_steps or per_epoch * config.epochs
     if warmup_steps_for(config, total) >= total:
         length = f"max_steps {config.max_steps}" if config.max_steps else f"{config.epochs} epochs of {per_epoch}"
         raise ConfigError(f"warmup_steps {config.warmup_steps} is not less than the run's {total} training steps "
                           f"({length}): the learning rate would never decay; use fewer warm-up steps")
-    if config.batch_size > examples:
-        warn(f"batch_size {config.batch_size} is more than the {examples} training examples{after}: every step "
+    if config.update_batch_size > examples:
+        warn(f"{batch} is more than the {examples} training examples{after}: every step "
              f"trains on all {examples} of them, one step per epoch")
+
+
+def _batch_said(config) -> str:
+    """The rows of one optimizer step, as the options give them."""
+    if config.gradient_accumulation_steps == 1:
+        return f"batch_size {config.batch_size}"
+    return (f"an update of {config.update_batch_size} rows (batch_size {config.batch_size} x "
+            f"gradient_accumulation_steps {config.gradient_accumulation_steps})")
+
+
+def _smaller_batch(config, examples: int) -> str:
+    if config.gradient_accumulation_steps == 1:
+        return f"use --batch_size {examples} or less"
+    return f"use at most {examples} rows per update (a smaller --batch_size or --gradient_accumulation_steps)"

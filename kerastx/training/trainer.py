@@ -28,6 +28,7 @@ from kerastx.data.sources import TrainingSource
 from kerastx.errors import CheckpointError, ConfigError, KerastxError, shortened
 from kerastx.evaluation.loss import WithValidationLoss
 from kerastx.models.resolve import load_model
+from kerastx.training.accumulation import accumulate_gradients
 from kerastx.report import model_card, plot_training_curves
 from kerastx.training.checkpoints import RunCheckpoints
 from kerastx.training.hub_sync import PushEachEpoch, ignored_when_pushing, run_uploader
@@ -111,10 +112,11 @@ def train_prepared_run(ready: PreparedRun) -> RunResult:
                 group_by_length=config.group_by_length)
             total_steps = config.max_steps or steps_per_epoch * config.epochs
             model.compile(optimizer=build_optimizer(config, total_steps), jit_compile=config.jit_compile)
+            accumulate_gradients(model, config.gradient_accumulation_steps)
             checkpoints = RunCheckpoints(run.checkpoints, model, config.checkpoints_to_keep)
 
         print(f"[model] {config.model} ({time.perf_counter() - ready.started:.0f}s)", flush=True)
-        print(f"[train] {ready.source.describe()}", flush=True)
+        print(f"[train] {ready.source.describe()}{_accumulation_said(config)}", flush=True)
         predictor = recipe.predictor(config, model, tokenizer)
         evaluator = recipe.evaluator(config, prepared, validation_batches, predictor)
         if validation_batches is not None and "loss" not in evaluator.directions:
@@ -145,7 +147,7 @@ def train_prepared_run(ready: PreparedRun) -> RunResult:
         final = {k: v for k, v in final_evaluation.items() if k.startswith("val_")}
         best_summary = {"metric": watched, "mode": best.mode, **(best.best or {"value": None, "epoch": None,
                                                                               "step": None})}
-        samples_per_second = (progress.step - resumed_from) * config.batch_size / max(fit_seconds, 1e-9)
+        samples_per_second = (progress.step - resumed_from) * config.update_batch_size / max(fit_seconds, 1e-9)
 
         print(f"[save] {run.final} (fit took {fit_seconds:.0f}s)", flush=True)
         wall = _save_run(run, model, ready, resolved, metrics, best, progress, final, best_summary,
@@ -292,10 +294,19 @@ def _runtime(config, strategy) -> dict:
     first line and recorded in its ``config.yaml`` under ``runtime``."""
     hardware = Hardware.detect(strategy)
     policy, reason = choose_precision(config.precision, config.model, hardware)
-    runtime = {"devices": hardware.describe(), "strategy": type(strategy).__name__, "precision": policy,
-               "precision_reason": reason, "kerastx_version": __version__}
-    print(f"[setup] {runtime['devices']}; {runtime['strategy']}; precision {policy} ({reason})", flush=True)
+    replicas = strategy.num_replicas_in_sync
+    runtime = {"devices": hardware.describe(), "strategy": type(strategy).__name__, "replicas": replicas,
+               "precision": policy, "precision_reason": reason, "kerastx_version": __version__}
+    print(f"[setup] {runtime['devices']}; {runtime['strategy']}, {_batch_per_replica(config.batch_size, replicas)}; "
+          f"precision {policy} ({reason})", flush=True)
     return runtime
+
+
+def _batch_per_replica(batch_size: int, replicas: int) -> str:
+    """The global --batch_size as each replica gets it: ``2 replicas x 16 = batch 32``."""
+    share, rest = divmod(batch_size, replicas)
+    each = f"{share}" if not rest else f"{share}-{share + 1}"
+    return f"{replicas} replica{'s' if replicas > 1 else ''} x {each} = batch {batch_size}"
 
 
 def _callbacks(config, metrics: EvaluationCallback, best: BestModel, run, total_steps: int, progress: Progress,
@@ -307,12 +318,19 @@ def _callbacks(config, metrics: EvaluationCallback, best: BestModel, run, total_
     tensorboard.step = progress.step
     callbacks = [metrics, best, tensorboard]
     if not _on_terminal():
-        logger = ProgressLogger(config.batch_size, PROGRESS_EVERY_SECONDS, total_steps)
+        logger = ProgressLogger(config.update_batch_size, PROGRESS_EVERY_SECONDS, total_steps)
         logger.step = progress.step
         callbacks.append(logger)
     if config.max_steps:
         callbacks.append(StopAtStep(config.max_steps, done=progress.step))
     return callbacks + [checkpointing]
+
+
+def _accumulation_said(config) -> str:
+    steps = config.gradient_accumulation_steps
+    if steps == 1:
+        return ""
+    return f"; each update accumulates the gradients of {steps} micro-batches of {config.batch_size}"
 
 
 def _examples(predictor, samples: list[tuple[object, str]]) -> list[str]:
