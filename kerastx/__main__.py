@@ -1,16 +1,17 @@
-"""``kerastx COMMAND ...`` (also ``python -m kerastx``): the commands that work on finished runs."""
+"""``kerastx COMMAND ...`` (also ``python -m kerastx``): the commands that work on finished runs, and the launcher
+of multi-worker runs."""
 
 import sys
 
-COMMANDS = {"export": "kerastx.export_cli", "predict": "kerastx.predict"}
+COMMANDS = {"export": "kerastx.export_cli", "predict": "kerastx.predict", "launch": "kerastx.launch"}
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] not in COMMANDS:
         given = f"unknown command {argv[0]!r}" if argv and not argv[0].startswith("-") else "give a command"
-        print(f"kerastx: error: {given}: kerastx export RUN_DIR | kerastx predict RUN_DIR TEXT... (training: "
-              "python -m kerastx.recipes.<task> or kerastx-<task>)", file=sys.stderr)
+        print(f"kerastx: error: {given}: kerastx export RUN_DIR | kerastx predict RUN_DIR TEXT... | kerastx launch "
+              "--workers N -- COMMAND (training: python -m kerastx.recipes.<task> or kerastx-<task>)", file=sys.stderr)
         return 2
     import importlib
 

@@ -128,7 +128,7 @@ def check_python(argv: list[str]) -> None:
 
 def check_command(argv: list[str]) -> None:
     """Parse a shown command with the command line it names; an AssertionError or a KerastxError says why not."""
-    from kerastx import export_cli, predict
+    from kerastx import export_cli, launch, predict
 
     while argv and ENVIRONMENT.match(argv[0]):
         argv = argv[1:]
@@ -140,8 +140,14 @@ def check_command(argv: list[str]) -> None:
         assert targets, "make without a target"
         assert set(targets) <= make_targets(), f"not Makefile targets: {sorted(set(targets) - make_targets())}"
     elif program == "kerastx":
-        assert rest and rest[0] in ("export", "predict"), f"kerastx has no command {rest[:1]}"
-        parse_with(export_cli.build_parser() if rest[0] == "export" else predict.build_parser(), rest[1:])
+        assert rest and rest[0] in ("export", "predict", "launch"), f"kerastx has no command {rest[:1]}"
+        if rest[0] == "launch":  # its own options, then the command each worker runs
+            separator = rest.index("--") if "--" in rest else len(rest)
+            parse_with(launch.build_parser(), rest[1:separator])
+            assert rest[separator + 1:], "kerastx launch without a command after --"
+            check_command(rest[separator + 1:])
+        else:
+            parse_with(export_cli.build_parser() if rest[0] == "export" else predict.build_parser(), rest[1:])
     elif program == "kerastx-predict":
         parse_with(predict.build_parser("kerastx-predict"), rest)
     elif program.startswith("kerastx-"):
@@ -176,6 +182,8 @@ def test_the_docs_show_commands_of_every_kind():
     "kerastx-translation --vocab_size 8000 --model minilm",  # an option the run would ignore
     "kerastx export runs/mrpc --tflight",
     "kerastx serve runs/mrpc",
+    "kerastx launch --workers 2 -- python -m kerastx.recipes.translation --epochs 2.5",  # the workers' command
+    "kerastx launch --nodes 2 -- python -m kerastx.recipes.translation",
     "python -m kerastx.predict",  # no run directory
     "make deploy",
     "python tpu/write_shards.py --task masked_lm",  # required options missing

@@ -15,7 +15,7 @@ FLOORS = [
     "errors", "compat", "strict_yaml", "utf8", "transformers_flags", "hub", "hub_upload", "startup_logs",
     "kerastx", "predictor", "metrics", "models", "config", "data", "report", "run_dir", "model_files",
     "generation", "inference", "evaluation", "serving", "callbacks", "training", "export", "cli", "recipes",
-    "export_cli", "predict",
+    "export_cli", "predict", "launch",
 ]
 
 
