@@ -31,8 +31,9 @@ demo-languages: $(STAMP)
 	$(OFFLINE) $(PY) -m kerastx.recipes.text_classification --config recipes/demo_ui_languages.yaml \
 		--overwrite_output_dir
 
-# Two pytest-xdist workers, each taking whole test modules (a module's trained fixture is built once).
-XDIST := -n 2 --dist loadfile
+# Two pytest-xdist workers, each taking whole test modules (a module's trained fixture is built once), in the
+# order tests/conftest.py gives them (longest first; xdist would otherwise start with the modules of most tests).
+XDIST := -n 2 --dist loadfile --no-loadscope-reorder
 
 test: $(STAMP)
 	$(OFFLINE) $(PY) -m pytest -q $(XDIST)

@@ -85,9 +85,11 @@ def fast_set_guard():
 
 
 # `make test` runs two pytest-xdist workers, each taking whole modules (--dist loadfile, so a module's trained
-# fixture is built once); the modules that take longest go first, so that neither worker is left alone at the end.
+# fixture is built once); the modules that take longest go first (--no-loadscope-reorder keeps this order: xdist
+# would start with the modules of most tests), so that neither worker is left alone at the end.
 LONGEST_FIRST = ("test_resume.py", "test_question_answering.py", "test_seq2seq.py", "test_saved_runs.py",
-                 "test_masked_lm.py", "test_token_classification.py", "test_export.py", "test_causal_lm.py")
+                 "test_causal_lm.py", "test_accumulation.py", "test_masked_lm.py", "test_token_classification.py",
+                 "test_export.py", "test_launch.py", "test_serving_generation.py")
 
 
 def pytest_collection_modifyitems(items):

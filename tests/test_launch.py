@@ -93,6 +93,10 @@ def test_two_workers_train_as_one_process_with_the_same_global_batch(shared_data
     assert launched.returncode == 0, launched.stderr[-2000:]
     lines = launched.stdout.splitlines()
     assert any(line.startswith("[w0] [setup] ") and "2 replicas x 8 = batch 16" in line for line in lines)
+    saved = [line for line in lines if line.startswith("[w1] [save] ")]
+    assert len(saved) == 1 and "is written by the chief" in saved[0]
+    assert any(line.startswith("[w0] [example] ") for line in lines)
+    assert not any(line.startswith("[w1] [example] ") for line in lines)  # the chief shows the examples
     # in step: both workers log the same loss at every epoch's end
     epochs = [[line.split(" - loss: ")[1].split()[0] for line in lines if line.startswith(f"[w{w}] ") and " - loss: "
                in line] for w in (0, 1)]

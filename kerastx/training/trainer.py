@@ -149,11 +149,13 @@ def train_prepared_run(ready: PreparedRun) -> RunResult:
                                                                               "step": None})}
         samples_per_second = (progress.step - resumed_from) * config.update_batch_size / max(fit_seconds, 1e-9)
 
-        print(f"[save] {run.final} (fit took {fit_seconds:.0f}s)", flush=True)
+        chief = run.worker is None
+        print(f"[save] {run.final if chief else f'{run.final} is written by the chief'} (fit took {fit_seconds:.0f}s)",
+              flush=True)
         wall = _save_run(run, model, ready, resolved, metrics, best, progress, final, best_summary,
                          {"train_samples_per_second": samples_per_second, "fit_seconds": fit_seconds,
                           "resumed_from_step": resumed_from})
-        for line in _examples(predictor, prepared.samples[:EXAMPLES_SHOWN]):
+        for line in _examples(predictor, prepared.samples[:EXAMPLES_SHOWN] if chief else []):
             print(f"[example] {line}", flush=True)
     if uploader is not None:
         _push_finished_run(uploader, run.final, config)
