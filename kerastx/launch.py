@@ -37,8 +37,7 @@ STOP_SECONDS = 60.0  # how long stopped workers get before SIGKILL
 
 def build_parser() -> OneLineParser:
     parser = OneLineParser(prog=PROG, description=__doc__.split("\n\n")[0],
-                                     usage=f"{PROG} (--workers N | --hosts HOST[:PORT],... (--print | --index I)) "
-                                           "-- COMMAND...")
+                           usage=f"{PROG} (--workers N | --hosts HOST[:PORT],... (--print | --index I)) -- COMMAND...")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--workers", type=int, help="Start this many workers on this machine (127.0.0.1).")
     where.add_argument("--hosts", help=f"The cluster's machines, comma-separated, one worker each "
@@ -181,8 +180,6 @@ def _watch(workers: list[Worker], stopping: list[int], stop_timeout: float, prin
             _stop(running, stop_timeout)
             return exit_status(failed.status)
         if all(w.status is not None for w in workers):
-            if forwarded:
-                _stop(workers, stop_timeout)
             return exit_status(workers[0].status)
         time.sleep(0.2)
 

@@ -28,8 +28,8 @@ from kerastx.data.sources import TrainingSource
 from kerastx.errors import CheckpointError, ConfigError, KerastxError, shortened
 from kerastx.evaluation.loss import WithValidationLoss
 from kerastx.models.resolve import load_model
-from kerastx.training.accumulation import accumulate_gradients
 from kerastx.report import model_card, plot_training_curves
+from kerastx.training.accumulation import accumulate_gradients
 from kerastx.training.checkpoints import RunCheckpoints
 from kerastx.training.hub_sync import PushEachEpoch, ignored_when_pushing, run_uploader
 from kerastx.training.optimizer import build_optimizer
