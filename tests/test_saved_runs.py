@@ -10,11 +10,11 @@ import pytest
 
 from kerastx.recipes import text_classification, translation
 from recipe_harness import check_model_card_metadata
-from tests_helpers import ANY_MACHINE, TINY_TRAINING, as_flags, mrpc_files
+from tests_helpers import TINY_TRAINING, TINY_TRANSLATION_DECODING, as_flags, mrpc_files
 
 SOURCES = ["I'm hungry.", "Tom is here.", "Where is my book?", "We have to go home now.", "Be careful.",
            "I don't know what you are talking about.", "It's cold.", "She likes to read books in the garden."]
-DECODING = {"num_beams": 2, "no_repeat_ngram_size": 2, "max_new_tokens": 12}
+DECODING = TINY_TRANSLATION_DECODING
 
 
 @pytest.fixture(scope="module")
@@ -25,17 +25,10 @@ def classification_run(tmp_path_factory, shared_data):
 
 
 @pytest.fixture(scope="module")
-def translation_run(tmp_path_factory, shared_data):
-    """A tiny Marian after 120 steps on Tatoeba: it writes French-looking text and repeats itself, so the
-    decoding options (beam search, no repeated bigram) change what it says."""
-    tmp = tmp_path_factory.mktemp("translation")
-    lines = (shared_data("en_fr/tatoeba") / "fra.txt").read_text(encoding="utf-8").splitlines(keepends=True)
-    (tmp / "fra.txt").write_text("".join(lines[4000:16000:4]), encoding="utf-8")
-    options = {"train_file": tmp / "fra.txt", "model": "scratch:marian-tiny", "vocab_size": 1000, "batch_size": 32,
-               "max_length": 32, "max_target_length": 32, "learning_rate": 2e-3, "warmup_ratio": 0.05,
-               "clip_norm": 1.0, "pad_to_multiple_of": 8, "max_steps": 120, "generation_samples": 16,
-               "evaluate_before_training": False, "output_dir": tmp / "out", **DECODING, **ANY_MACHINE}
-    return translation.main(as_flags(options)).output_dir
+def translation_run(tiny_translation_run):
+    """test_seq2seq's tiny Marian: it writes French-looking text and, after 4 short epochs, can still repeat itself,
+    so the decoding options (beam search, no repeated bigram) change what it says."""
+    return tiny_translation_run[0].output_dir
 
 
 @pytest.mark.spawns

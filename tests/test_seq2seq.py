@@ -8,29 +8,12 @@ import yaml
 
 from kerastx.recipes import summarization, translation
 from recipe_harness import check_predict, check_run_directory
-from tests_helpers import ANY_MACHINE, as_flags, bbc_validation, one_line_error
-
-TINY_SEQ2SEQ = {"model": "scratch:marian-tiny", "vocab_size": 1000, "batch_size": 16, "max_length": 32,
-                "max_target_length": 32, "learning_rate": 5e-4, "warmup_ratio": 0.05, "clip_norm": 1.0,
-                "pad_to_multiple_of": 8, **ANY_MACHINE}
-
-
-def tatoeba_slice(tatoeba_file, target, lines=slice(4000, 16000, 4)):
-    """Lines of the Tatoeba file; by default 3,000 pairs of short everyday sentences ("I'm very busy.": the
-    file is sorted by length), which a tiny model starts to translate within a minute of training."""
-    text = tatoeba_file.read_text(encoding="utf-8").splitlines(keepends=True)
-    target.write_text("".join(text[lines]), encoding="utf-8")
-    return target
-
+from tests_helpers import ANY_MACHINE, as_flags, bbc_validation, one_line_error, tatoeba_slice
 
 @pytest.fixture(scope="module")
-def translation_run(tmp_path_factory, shared_data):
-    """A short real fit of a tiny Marian on 3,000 Tatoeba pairs, decoding without repeated bigrams."""
-    tmp = tmp_path_factory.mktemp("translation")
-    options = {"train_file": tatoeba_slice(shared_data("en_fr/tatoeba") / "fra.txt", tmp / "fra.txt"),
-               **TINY_SEQ2SEQ, "epochs": 4, "generation_samples": 96, "no_repeat_ngram_size": 2,
-               "output_dir": tmp / "out"}
-    return translation.main(as_flags(options)), options
+def translation_run(tiny_translation_run):
+    """A short real fit of a tiny Marian on 3,000 Tatoeba pairs, decoding with 2 beams and no repeated bigram."""
+    return tiny_translation_run
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +33,10 @@ def test_bleu_rises_from_before_training_and_both_are_recorded(translation_run):
     assert before["epoch"] == 0 and after["epoch"] == 4
     assert set(after) >= {"val_bleu", "val_chrf"}
     assert before["val_bleu"] < 0.5
-    # a tiny model after 4 short epochs: chrF moves steadily (1.7 -> 12.8 measured), BLEU from 0 to about 1
+    # a tiny model after 4 short epochs, decoding with 2 beams and 12 new tokens at most: measured chrF 8.3 -> 13.5
+    # (the untrained model's repeated subwords already share a few character n-grams with French), BLEU 0.1 -> 1.4
     assert after["val_bleu"] > before["val_bleu"]
-    assert after["val_chrf"] > before["val_chrf"] + 6.0
+    assert after["val_chrf"] > before["val_chrf"] + 4.0
     metrics = json.loads((options["output_dir"] / "metrics.json").read_text())
     assert metrics["evaluations"][0] == pytest.approx(before)
     assert metrics["final"]["val_bleu"] == pytest.approx(after["val_bleu"])
@@ -75,7 +59,7 @@ def test_predict_decodes_with_the_options_the_run_was_trained_with(translation_r
     from kerastx.recipes.registry import load_predictor
 
     predictor = load_predictor(translation_run[1]["output_dir"])
-    assert predictor.options == GenerationOptions(max_new_tokens=32, no_repeat_ngram_size=2)  # max_target_length 32
+    assert predictor.options == GenerationOptions(num_beams=2, max_new_tokens=12, no_repeat_ngram_size=2)
 
 
 # --- collator -------------------------------------------------------------------------------------------
