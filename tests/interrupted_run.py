@@ -11,7 +11,8 @@
     python tests/interrupted_run.py term-in tensorflow -- --train_file ...  # inside TensorFlow's import,
     python tests/interrupted_run.py term-in model -- --train_file ...       # as the model is built
 
-The recipe is text classification, or the one ``KERASTX_RECIPE`` names (e.g. ``translation``). With
+The recipe is text classification, or the one ``KERASTX_RECIPE`` names (e.g. ``translation``). In a multi-worker
+run, ``KERASTX_INTERRUPT_WORKER=I`` interrupts worker I only (the others run uninterrupted). With
 ``KERASTX_STEP_TRACE=file.jsonl``, every training step appends ``{"step", "iterations", "learning_rate"}`` to
 that file: the step the trainer counts, the optimizer's step count, and the learning rate that step used.
 
@@ -125,6 +126,9 @@ def term_when(moment: str) -> None:
 if __name__ == "__main__":
     how, amount, separator, *argv = sys.argv[1:]
     assert separator == "--"
+    only = os.environ.get("KERASTX_INTERRUPT_WORKER")
+    if only is not None and json.loads(os.environ["TF_CONFIG"])["task"]["index"] != int(only):
+        how = "none"
     if os.environ.get("KERASTX_STEP_TRACE"):
         trace_steps(os.environ["KERASTX_STEP_TRACE"])
     if how == "kill":

@@ -19,9 +19,9 @@ from tests_helpers import TINY_TRAINING, as_flags, mrpc_files, one_line_error
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def launch(*argv, timeout=120) -> subprocess.CompletedProcess:
+def launch(*argv, timeout=120, **env) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "kerastx", "launch", *argv], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                          timeout=timeout, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **env})
 
 
 def test_each_worker_gets_the_cluster_and_its_own_index():
@@ -83,25 +83,38 @@ def test_a_killed_worker_stops_the_others_within_the_bound_on_one_line():
 
 @pytest.mark.spawns
 @pytest.mark.trains
-def test_two_workers_train_as_one_process_with_the_same_global_batch(shared_data, tmp_path):
+def test_two_workers_killed_and_launched_again_train_as_one_process_with_the_same_global_batch(shared_data, tmp_path):
     from kerastx.recipes import text_classification
 
     options = {**mrpc_files(shared_data("mrpc"), tmp_path, train_rows=64, dev_rows=32), **TINY_TRAINING,
-               "dropout": 0.0, "epochs": 2}
-    launched = launch("--workers", "2", "--", sys.executable, "-m", "kerastx.recipes.text_classification",
-                      *as_flags({**options, "strategy": "multi_worker", "output_dir": tmp_path / "two"}), timeout=300)
+               "dropout": 0.0, "epochs": 2, "checkpoint_every_steps": 3}  # 4 steps an epoch: checkpoints 3, 4, 6, 8
+    flags = as_flags({**options, "strategy": "multi_worker", "output_dir": tmp_path / "two"})
+    # worker 1 SIGKILLed once step 5 is trained: worker 0 waits for it in step 6's all-reduce until stopped
+    killed = launch("--workers", "2", "--stop_timeout", "5", "--", sys.executable, str(ROOT / "tests/interrupted_run.py"),
+                    "kill-at-step", "5", "--", *flags, timeout=300, KERASTX_INTERRUPT_WORKER="1")
+    assert killed.returncode == 128 + signal.SIGKILL, killed.stderr[-2000:]
+    assert killed.stderr.strip().splitlines()[-1] == (
+        "kerastx launch: worker 1 was killed by SIGKILL; stopping w0 (SIGTERM, then SIGKILL after 5 s); the same "
+        "command resumes from the last checkpoint")
+    assert any(line.startswith("[w0] [setup] ") and "2 replicas x 8 = batch 16" in line
+               for line in killed.stdout.splitlines())
+    assert not (tmp_path / "two").exists()
+
+    launched = launch("--workers", "2", "--", sys.executable, "-m", "kerastx.recipes.text_classification", *flags,
+                      timeout=300)
     assert launched.returncode == 0, launched.stderr[-2000:]
     lines = launched.stdout.splitlines()
-    assert any(line.startswith("[w0] [setup] ") and "2 replicas x 8 = batch 16" in line for line in lines)
+    for worker in (0, 1):  # both from the epoch's end, the last checkpoint they both took
+        assert any(line.startswith(f"[w{worker}] [resume] from the checkpoint of step 4 ") for line in lines)
     saved = [line for line in lines if line.startswith("[w1] [save] ")]
     assert len(saved) == 1 and "is written by the chief" in saved[0]
     assert any(line.startswith("[w0] [example] ") for line in lines)
     assert not any(line.startswith("[w1] [example] ") for line in lines)  # the chief shows the examples
-    # in step: both workers log the same loss at every epoch's end
-    epochs = [[line.split(" - loss: ")[1].split()[0] for line in lines if line.startswith(f"[w{w}] ") and " - loss: "
+    # in step: both workers log the same loss at the second epoch's end
+    losses = [[line.split(" - loss: ")[1].split()[0] for line in lines if line.startswith(f"[w{w}] ") and " - loss: "
                in line] for w in (0, 1)]
-    assert len(epochs[0]) == 2 and epochs[0] == epochs[1]
-    # one run directory (the other worker's staging folder is gone), and the run of one process with batches of 16
+    assert len(losses[0]) == 1 and losses[0] == losses[1]
+    # one run directory (the staging folders are gone), and the run of one process with batches of 16
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".tsv")) == ["two"]
     one = text_classification.main(as_flags({**options, "output_dir": tmp_path / "one"}))
     two = json.loads((tmp_path / "two" / "metrics.json").read_text())["evaluations"]
