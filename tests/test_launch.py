@@ -1,6 +1,7 @@
 """`kerastx launch`: TF_CONFIG for each worker (local ports, or one machine of several), the workers' output behind
 [wI], the chief's exit status, a dead worker stopping the others within the bound, on one line, and two local
-workers training a tiny classifier as one process does with the same global batch."""
+workers training a tiny classifier with gradient accumulation, one of them killed and both launched again, as one
+process does with the same batch per update."""
 
 import json
 import os
@@ -83,12 +84,15 @@ def test_a_killed_worker_stops_the_others_within_the_bound_on_one_line():
 
 @pytest.mark.spawns
 @pytest.mark.trains
-def test_two_workers_killed_and_launched_again_train_as_one_process_with_the_same_global_batch(shared_data, tmp_path):
+def test_two_workers_accumulating_killed_and_launched_again_train_as_one_process_with_the_same_update_batch(
+        shared_data, tmp_path):
     from kerastx.recipes import text_classification
 
     options = {**mrpc_files(shared_data("mrpc"), tmp_path, train_rows=64, dev_rows=32), **TINY_TRAINING,
                "dropout": 0.0, "epochs": 2, "checkpoint_every_steps": 3}  # 4 steps an epoch: checkpoints 3, 4, 6, 8
-    flags = as_flags({**options, "strategy": "multi_worker", "output_dir": tmp_path / "two"})
+    # each update: 2 micro-batches of 8 rows, 4 on each worker, against one process's batches of 16
+    flags = as_flags({**options, "batch_size": 8, "gradient_accumulation_steps": 2, "strategy": "multi_worker",
+                      "output_dir": tmp_path / "two"})
     # worker 1 SIGKILLed once step 5 is trained: worker 0 waits for it in step 6's all-reduce until stopped
     killed = launch("--workers", "2", "--stop_timeout", "5", "--", sys.executable, str(ROOT / "tests/interrupted_run.py"),
                     "kill-at-step", "5", "--", *flags, timeout=300, KERASTX_INTERRUPT_WORKER="1")
@@ -96,7 +100,9 @@ def test_two_workers_killed_and_launched_again_train_as_one_process_with_the_sam
     assert killed.stderr.strip().splitlines()[-1] == (
         "kerastx launch: worker 1 was killed by SIGKILL; stopping w0 (SIGTERM, then SIGKILL after 5 s); the same "
         "command resumes from the last checkpoint")
-    assert any(line.startswith("[w0] [setup] ") and "2 replicas x 8 = batch 16" in line
+    assert any(line.startswith("[w0] [setup] ") and "2 replicas x 4 = batch 8" in line
+               for line in killed.stdout.splitlines())
+    assert any(line.startswith("[w0] [train] ") and "accumulates the gradients of 2 micro-batches of 8" in line
                for line in killed.stdout.splitlines())
     assert not (tmp_path / "two").exists()
 
