@@ -31,10 +31,9 @@ demo-languages: $(STAMP)
 	$(OFFLINE) $(PY) -m kerastx.recipes.text_classification --config recipes/demo_ui_languages.yaml \
 		--overwrite_output_dir
 
-# Two pytest-xdist workers, each taking whole test modules (a module's trained fixture is built once; modules that
-# share one are grouped, see tests/conftest.py), in the order conftest gives them (longest first; xdist would
-# otherwise start with the groups of most tests).
-XDIST := -n 2 --dist loadgroup --no-loadscope-reorder
+# Two pytest-xdist workers, each taking whole test modules (a module's trained fixture is built once), in the
+# order tests/conftest.py gives them (longest first; xdist would otherwise start with the modules of most tests).
+XDIST := -n 2 --dist loadfile --no-loadscope-reorder
 
 test: $(STAMP)
 	$(OFFLINE) $(PY) -m pytest -q $(XDIST)

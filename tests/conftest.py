@@ -84,14 +84,12 @@ def fast_set_guard():
         yield
 
 
-# `make test` runs two pytest-xdist workers, each taking whole groups of tests (--dist loadgroup): a group is a module
-# (so a module's trained fixture is built once), or modules that share a session fixture (SAME_WORKER: one worker
-# trains it once for both). The modules that take longest go first (--no-loadscope-reorder keeps this order: xdist
-# would start with the groups of most tests), so that neither worker is left alone at the end.
-LONGEST_FIRST = ("test_resume.py", "test_seq2seq.py", "test_saved_runs.py", "test_question_answering.py",
-                 "test_causal_lm.py", "test_accumulation.py", "test_masked_lm.py", "test_token_classification.py",
-                 "test_export.py", "test_launch.py", "test_serving_generation.py")
-SAME_WORKER = {"test_saved_runs.py": "test_seq2seq.py"}  # both use tiny_translation_run
+# `make test` runs two pytest-xdist workers, each taking whole modules (--dist loadfile, so a module's trained
+# fixture is built once); the modules that take longest go first (--no-loadscope-reorder keeps this order: xdist
+# would start with the modules of most tests), so that neither worker is left alone at the end.
+LONGEST_FIRST = ("test_resume.py", "test_seq2seq.py", "test_question_answering.py", "test_causal_lm.py",
+                 "test_accumulation.py", "test_masked_lm.py", "test_export.py", "test_token_classification.py",
+                 "test_saved_runs.py", "test_launch.py", "test_serving_generation.py")
 
 
 def pytest_collection_modifyitems(items):
@@ -100,21 +98,3 @@ def pytest_collection_modifyitems(items):
         return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: each module's tests stay in their order
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(SAME_WORKER.get(item.path.name, item.path.name)))
-
-
-@pytest.fixture(scope="session")
-def tiny_translation_run(tmp_path_factory, shared_data):
-    """``(result, options)`` of a short real fit of a tiny Marian on 3,000 Tatoeba pairs (4 epochs), saved with
-    its decoding options (2 beams, no repeated bigram, 12 new tokens at most): test_seq2seq and test_saved_runs
-    both read it (one worker trains it, see SAME_WORKER)."""
-    from kerastx.recipes import translation
-    from tests_helpers import TINY_SEQ2SEQ, TINY_TRANSLATION_DECODING, as_flags, tatoeba_slice
-
-    tmp = tmp_path_factory.mktemp("translation")
-    options = {"train_file": tatoeba_slice(shared_data("en_fr/tatoeba") / "fra.txt", tmp / "fra.txt"),
-               **TINY_SEQ2SEQ, "epochs": 4, "generation_samples": 96, **TINY_TRANSLATION_DECODING,
-               "output_dir": tmp / "out"}
-    return translation.main(as_flags(options)), options
-

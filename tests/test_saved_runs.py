@@ -1,20 +1,14 @@
 """A finished run works in transformers as it is: ``pipeline(task, model=run_dir, framework="tf")`` with no
-extra argument once kerastx is imported, a translation run decodes there as ``predict`` does (its decoding
-options are in generation_config.json), and the model card is Hub metadata that huggingface_hub reads back."""
+extra argument once kerastx is imported, and its export converts to TFLite and ONNX. (A translation run's
+pipeline, generation config, model card and export are tested in test_seq2seq.py, beside the fit they read.)"""
 
-import json
 import subprocess
 import sys
 
 import pytest
 
-from kerastx.recipes import text_classification, translation
-from recipe_harness import check_model_card_metadata
-from tests_helpers import TINY_TRAINING, TINY_TRANSLATION_DECODING, as_flags, mrpc_files
-
-SOURCES = ["I'm hungry.", "Tom is here.", "Where is my book?", "We have to go home now.", "Be careful.",
-           "I don't know what you are talking about.", "It's cold.", "She likes to read books in the garden."]
-DECODING = TINY_TRANSLATION_DECODING
+from kerastx.recipes import text_classification
+from tests_helpers import TINY_TRAINING, as_flags, mrpc_files
 
 
 @pytest.fixture(scope="module")
@@ -22,13 +16,6 @@ def classification_run(tmp_path_factory, shared_data):
     tmp = tmp_path_factory.mktemp("classification")
     options = {**mrpc_files(shared_data("mrpc"), tmp), **TINY_TRAINING, "epochs": 1, "output_dir": tmp / "out"}
     return text_classification.main(as_flags(options)).output_dir
-
-
-@pytest.fixture(scope="module")
-def translation_run(tiny_translation_run):
-    """test_seq2seq's tiny Marian: it writes French-looking text and, after 4 short epochs, can still repeat itself,
-    so the decoding options (beam search, no repeated bigram) change what it says."""
-    return tiny_translation_run[0].output_dir
 
 
 @pytest.mark.spawns
@@ -64,87 +51,6 @@ def test_classification_run_loads_in_the_pipeline_without_dtype_and_agrees_with_
     for (first, second), (label, score) in zip(pairs, predicted):
         answer = classifier({"text": first, "text_pair": second})
         assert answer["label"] == label and answer["score"] == pytest.approx(score, abs=1e-4)
-
-
-@pytest.mark.trains
-def test_generation_config_holds_the_runs_decoding_options(translation_run):
-    from transformers import GenerationConfig
-
-    saved = GenerationConfig.from_pretrained(str(translation_run))
-    assert {name: getattr(saved, name) for name in DECODING} == DECODING
-    assert not json.loads((translation_run / "generation_config.json").read_text()).get("_from_model_config")
-
-
-@pytest.mark.trains
-def test_translation_pipeline_and_generate_say_what_predict_says(translation_run):
-    from transformers import AutoTokenizer, TFAutoModelForSeq2SeqLM, pipeline
-
-    from kerastx.recipes.registry import load_predictor
-
-    # one sentence at a time: in a batch, the padding of the others moves the scores of this half-trained model
-    # by float rounding, enough to flip a near tie between two beams either way
-    predictor = load_predictor(translation_run)
-    predicted = [predictor([text])[0] for text in SOURCES]
-    translator = pipeline("translation", model=str(translation_run), framework="tf")
-    assert [translator(text)[0]["translation_text"].strip() for text in SOURCES] == predicted
-    model, tokenizer = (TFAutoModelForSeq2SeqLM.from_pretrained(str(translation_run)),
-                        AutoTokenizer.from_pretrained(str(translation_run)))
-    generated = [tokenizer.decode(model.generate(**tokenizer([text], return_tensors="tf"))[0], skip_special_tokens=True)
-                 for text in SOURCES]
-    assert [text.strip() for text in generated] == predicted
-    # the options matter for this model: greedy search that may repeat bigrams says something else
-    plain = translator(SOURCES, num_beams=1, no_repeat_ngram_size=0)
-    assert [answer["translation_text"].strip() for answer in plain] != predicted
-    # not a degenerate model that says one thing to everything (how many differ depends on the CPU's rounding:
-    # 4 of 8 on CI's machine, more here)
-    assert len(set(predicted)) >= 3 and all(predicted)
-
-
-@pytest.mark.trains
-def test_translation_card_is_hub_metadata_with_the_measured_metrics(translation_run):
-    final = json.loads((translation_run / "metrics.json").read_text())["final"]
-    data = check_model_card_metadata(translation_run / "README.md", translation.RECIPE, final)
-    assert data.language == ["en", "fr"] and data.base_model is None and data.datasets is None
-    assert {result.metric_type for result in data.eval_results} == {"bleu", "chrf"}
-    assert "dtype" not in (translation_run / "README.md").read_text()
-
-
-@pytest.mark.trains
-def test_translation_export_generates_the_predictors_ids_with_beam_search(translation_run, tmp_path):
-    """Beam search (2 beams, no repeated bigram) served by XLA generate, in a fresh process: the ids the predictor
-    generates for each row of the padded batch alone (the served search's batch of one; the predictor's batch of 8
-    can keep another of two beams within rounding), and their text; predict_ids scores a target as the model does."""
-    import numpy as np
-    from transformers import TFAutoModelForSeq2SeqLM
-
-    from kerastx.recipes.registry import load_predictor
-    from kerastx.serving.generation import as_served
-    from kerastx.export.fresh_process import run_signatures
-    from recipe_harness import check_export
-
-    version, serving, _ = check_export(translation_run, tmp_path, ["--no_verify"], show=True)
-    assert serving["serving_default"] == "generate_ids" and "beam search, 2 beams" in \
-        serving["signatures"]["generate_ids"]["summary"]
-    generator = load_predictor(translation_run)
-    encoded = generator.tokenizer(SOURCES)["input_ids"]
-    input_ids, attention_mask = generator.pad(encoded, bucket=16)
-    input_ids, attention_mask = input_ids[:len(SOURCES)], attention_mask[:len(SOURCES)]
-    expected = as_served(generator.generate_padded, generator.options)(input_ids, attention_mask)
-    targets = generator.tokenizer(text_target=["J'ai faim.", "Tom est ici.", "Où est mon livre ?", "Fais attention."],
-                                  padding=True, return_tensors="np")["input_ids"].astype(np.int32)
-    both = run_signatures(version, {"generate_ids": {"input_ids": input_ids, "attention_mask": attention_mask},
-                                    "predict_ids": {"input_ids": input_ids[:4], "attention_mask": attention_mask[:4],
-                                                    "labels": targets}})  # one fresh process
-    served, scored = both["generate_ids"], both["predict_ids"]
-    assert np.array_equal(served["sequences"], expected) and len({tuple(row) for row in expected}) >= 3
-    assert served["text"].tolist() == [t.strip() for t in generator.tokenizer.batch_decode(expected,
-                                                                                          skip_special_tokens=True)]
-    model = TFAutoModelForSeq2SeqLM.from_pretrained(str(translation_run))
-    logits = model(input_ids=input_ids[:4], attention_mask=attention_mask[:4], labels=targets).logits.numpy()
-    logits = logits.astype(np.float64) - logits.max(-1, keepdims=True)
-    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-    expected_scores = np.take_along_axis(log_probs, targets[..., None], -1)[..., 0]
-    assert np.max(np.abs(scored["token_log_probs"] - expected_scores)) <= 1e-5
 
 
 @pytest.mark.trains

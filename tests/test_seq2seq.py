@@ -1,5 +1,6 @@
 """Translation and summarization end to end: collator, XLA bucketed generation against eager
-``generate``, file layouts through the recipes, short real fits, predict, bad input."""
+``generate``, file layouts through the recipes, short real fits, predict, the saved translation run in transformers'
+pipeline and TF Serving (generation config, model card, beam-search export), bad input."""
 
 import json
 
@@ -7,13 +8,19 @@ import pytest
 import yaml
 
 from kerastx.recipes import summarization, translation
-from recipe_harness import check_predict, check_run_directory
-from tests_helpers import ANY_MACHINE, as_flags, bbc_validation, one_line_error, tatoeba_slice
+from recipe_harness import check_model_card_metadata, check_predict, check_run_directory
+from tests_helpers import (ANY_MACHINE, TINY_SEQ2SEQ, TINY_TRANSLATION_DECODING, as_flags, bbc_validation,
+                           one_line_error, tatoeba_slice)
 
 @pytest.fixture(scope="module")
-def translation_run(tiny_translation_run):
-    """A short real fit of a tiny Marian on 3,000 Tatoeba pairs, decoding with 2 beams and no repeated bigram."""
-    return tiny_translation_run
+def translation_run(tmp_path_factory, shared_data):
+    """``(result, options)`` of a short real fit of a tiny Marian on 3,000 Tatoeba pairs (4 epochs), saved with its
+    decoding options (2 beams, no repeated bigram, 12 new tokens at most)."""
+    tmp = tmp_path_factory.mktemp("translation")
+    options = {"train_file": tatoeba_slice(shared_data("en_fr/tatoeba") / "fra.txt", tmp / "fra.txt"),
+               **TINY_SEQ2SEQ, "epochs": 4, "generation_samples": 96, **TINY_TRANSLATION_DECODING,
+               "output_dir": tmp / "out"}
+    return translation.main(as_flags(options)), options
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +174,99 @@ def test_beam_search_works_under_mixed_bfloat16(trained):
         float32_logits(bf16)
         generated = BucketedGenerator(bf16, tokenizer, [16], 4, GenerationOptions(max_new_tokens=8, num_beams=2))(SOURCES[:4])
     assert sum(bool(text) for text in generated) >= 3
+
+
+# --- the saved run in transformers and TF Serving ----------------------------------------------------------
+
+DECODING = TINY_TRANSLATION_DECODING
+
+
+@pytest.fixture(scope="module")
+def saved_translation(translation_run):
+    """The run directory: after 4 short epochs the tiny Marian can still repeat itself, so the decoding options
+    (beam search, no repeated bigram) change what it says."""
+    return translation_run[0].output_dir
+
+
+@pytest.mark.trains
+def test_generation_config_holds_the_runs_decoding_options(saved_translation):
+    from transformers import GenerationConfig
+
+    saved = GenerationConfig.from_pretrained(str(saved_translation))
+    assert {name: getattr(saved, name) for name in DECODING} == DECODING
+    assert not json.loads((saved_translation / "generation_config.json").read_text()).get("_from_model_config")
+
+
+@pytest.mark.trains
+def test_translation_pipeline_and_generate_say_what_predict_says(saved_translation):
+    from transformers import AutoTokenizer, TFAutoModelForSeq2SeqLM, pipeline
+
+    from kerastx.recipes.registry import load_predictor
+
+    # one sentence at a time: in a batch, the padding of the others moves the scores of this half-trained model
+    # by float rounding, enough to flip a near tie between two beams either way
+    predictor = load_predictor(saved_translation)
+    predicted = [predictor([text])[0] for text in SOURCES]
+    translator = pipeline("translation", model=str(saved_translation), framework="tf")
+    assert [translator(text)[0]["translation_text"].strip() for text in SOURCES] == predicted
+    model, tokenizer = (TFAutoModelForSeq2SeqLM.from_pretrained(str(saved_translation)),
+                        AutoTokenizer.from_pretrained(str(saved_translation)))
+    generated = [tokenizer.decode(model.generate(**tokenizer([text], return_tensors="tf"))[0], skip_special_tokens=True)
+                 for text in SOURCES]
+    assert [text.strip() for text in generated] == predicted
+    # the options matter for this model: greedy search that may repeat bigrams says something else
+    plain = translator(SOURCES, num_beams=1, no_repeat_ngram_size=0)
+    assert [answer["translation_text"].strip() for answer in plain] != predicted
+    # not a degenerate model that says one thing to everything (how many differ depends on the CPU's rounding:
+    # 4 of 8 on CI's machine, more here)
+    assert len(set(predicted)) >= 3 and all(predicted)
+
+
+@pytest.mark.trains
+def test_translation_card_is_hub_metadata_with_the_measured_metrics(saved_translation):
+    final = json.loads((saved_translation / "metrics.json").read_text())["final"]
+    data = check_model_card_metadata(saved_translation / "README.md", translation.RECIPE, final)
+    assert data.language == ["en", "fr"] and data.base_model is None and data.datasets is None
+    assert {result.metric_type for result in data.eval_results} == {"bleu", "chrf"}
+    assert "dtype" not in (saved_translation / "README.md").read_text()
+
+
+@pytest.mark.trains
+def test_translation_export_generates_the_predictors_ids_with_beam_search(saved_translation, tmp_path):
+    """Beam search (2 beams, no repeated bigram) served by XLA generate, in a fresh process: the ids the predictor
+    generates for each row of the padded batch alone (the served search's batch of one; the predictor's batch of 8
+    can keep another of two beams within rounding), and their text; predict_ids scores a target as the model does."""
+    import numpy as np
+    from transformers import TFAutoModelForSeq2SeqLM
+
+    from kerastx.recipes.registry import load_predictor
+    from kerastx.serving.generation import as_served
+    from kerastx.export.fresh_process import run_signatures
+    from recipe_harness import check_export
+
+    version, serving, _ = check_export(saved_translation, tmp_path, ["--no_verify"], show=True)
+    assert serving["serving_default"] == "generate_ids" and "beam search, 2 beams" in \
+        serving["signatures"]["generate_ids"]["summary"]
+    generator = load_predictor(saved_translation)
+    encoded = generator.tokenizer(SOURCES)["input_ids"]
+    input_ids, attention_mask = generator.pad(encoded, bucket=16)
+    input_ids, attention_mask = input_ids[:len(SOURCES)], attention_mask[:len(SOURCES)]
+    expected = as_served(generator.generate_padded, generator.options)(input_ids, attention_mask)
+    targets = generator.tokenizer(text_target=["J'ai faim.", "Tom est ici.", "Où est mon livre ?", "Fais attention."],
+                                  padding=True, return_tensors="np")["input_ids"].astype(np.int32)
+    both = run_signatures(version, {"generate_ids": {"input_ids": input_ids, "attention_mask": attention_mask},
+                                    "predict_ids": {"input_ids": input_ids[:4], "attention_mask": attention_mask[:4],
+                                                    "labels": targets}})  # one fresh process
+    served, scored = both["generate_ids"], both["predict_ids"]
+    assert np.array_equal(served["sequences"], expected) and len({tuple(row) for row in expected}) >= 3
+    assert served["text"].tolist() == [t.strip() for t in generator.tokenizer.batch_decode(expected,
+                                                                                          skip_special_tokens=True)]
+    model = TFAutoModelForSeq2SeqLM.from_pretrained(str(saved_translation))
+    logits = model(input_ids=input_ids[:4], attention_mask=attention_mask[:4], labels=targets).logits.numpy()
+    logits = logits.astype(np.float64) - logits.max(-1, keepdims=True)
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    expected_scores = np.take_along_axis(log_probs, targets[..., None], -1)[..., 0]
+    assert np.max(np.abs(scored["token_log_probs"] - expected_scores)) <= 1e-5
 
 
 # --- file layouts ---------------------------------------------------------------------------------------

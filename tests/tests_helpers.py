@@ -15,7 +15,7 @@ TINY_TRAINING = {"model": "scratch:bert-tiny", "vocab_size": 600, "batch_size": 
 MRPC_COLUMNS = {"text_column": "#1 String", "text_pair_column": "#2 String", "label_column": "Quality"}
 
 
-# A scratch Marian small enough to train in a test (test_seq2seq, test_saved_runs through tiny_translation_run).
+# A scratch Marian small enough to train in a test (test_seq2seq's fit).
 TINY_SEQ2SEQ = {"model": "scratch:marian-tiny", "vocab_size": 1000, "batch_size": 16, "max_length": 32,
                 "max_target_length": 32, "learning_rate": 5e-4, "warmup_ratio": 0.05, "clip_norm": 1.0,
                 "pad_to_multiple_of": 8, **ANY_MACHINE}
