@@ -61,7 +61,7 @@ def all_reduce_seconds() -> float:
 
 
 def all_reduce_worker() -> None:
-    import kerastx  # noqa: F401  (Keras 2 before TensorFlow)
+    import kerastx  # before TensorFlow: pins Keras 2
     import tensorflow as tf
     from transformers import TFAutoModelForSequenceClassification
 

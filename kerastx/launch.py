@@ -167,9 +167,7 @@ def _watch(workers: list[Worker], stopping: list[int], stop_timeout: float, prin
     while True:
         if stopping and not forwarded:
             _say(f"[launch] {signal.Signals(stopping[0]).name}: stopping every worker (each checkpoints)", printing)
-            for worker in workers:
-                if worker.status is None:
-                    worker.process.send_signal(signal.SIGTERM)
+            _terminate(workers)
             forwarded = True
         failed = next((w for w in workers if w.status not in (None, 0)), None)
         if failed is not None and not forwarded:
@@ -184,10 +182,14 @@ def _watch(workers: list[Worker], stopping: list[int], stop_timeout: float, prin
         time.sleep(0.2)
 
 
-def _stop(workers: list[Worker], stop_timeout: float) -> None:
+def _terminate(workers: list[Worker]) -> None:
     for worker in workers:
         if worker.status is None:
             worker.process.send_signal(signal.SIGTERM)
+
+
+def _stop(workers: list[Worker], stop_timeout: float) -> None:
+    _terminate(workers)
     deadline = time.monotonic() + stop_timeout
     for worker in workers:
         try:

@@ -9,8 +9,21 @@ import yaml
 
 from kerastx.recipes import summarization, translation
 from recipe_harness import check_model_card_metadata, check_predict, check_run_directory
-from tests_helpers import (ANY_MACHINE, TINY_SEQ2SEQ, TINY_TRANSLATION_DECODING, as_flags, bbc_validation,
-                           one_line_error, tatoeba_slice)
+from tests_helpers import ANY_MACHINE, as_flags, bbc_validation, one_line_error
+
+TINY_SEQ2SEQ = {"model": "scratch:marian-tiny", "vocab_size": 1000, "batch_size": 16, "max_length": 32,
+                "max_target_length": 32, "learning_rate": 5e-4, "warmup_ratio": 0.05, "clip_norm": 1.0,
+                "pad_to_multiple_of": 8, **ANY_MACHINE}
+DECODING = {"num_beams": 2, "no_repeat_ngram_size": 2, "max_new_tokens": 12}  # the fit's, saved with its run
+
+
+def tatoeba_slice(tatoeba_file, target, lines=slice(4000, 16000, 4)):
+    """Lines of the Tatoeba file; by default 3,000 pairs of short everyday sentences ("I'm very busy.": the
+    file is sorted by length), which a tiny model starts to translate within a minute of training."""
+    text = tatoeba_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    target.write_text("".join(text[lines]), encoding="utf-8")
+    return target
+
 
 @pytest.fixture(scope="module")
 def translation_run(tmp_path_factory, shared_data):
@@ -18,7 +31,7 @@ def translation_run(tmp_path_factory, shared_data):
     decoding options (2 beams, no repeated bigram, 12 new tokens at most)."""
     tmp = tmp_path_factory.mktemp("translation")
     options = {"train_file": tatoeba_slice(shared_data("en_fr/tatoeba") / "fra.txt", tmp / "fra.txt"),
-               **TINY_SEQ2SEQ, "epochs": 4, "generation_samples": 96, **TINY_TRANSLATION_DECODING,
+               **TINY_SEQ2SEQ, "epochs": 4, "generation_samples": 96, **DECODING,
                "output_dir": tmp / "out"}
     return translation.main(as_flags(options)), options
 
@@ -177,9 +190,6 @@ def test_beam_search_works_under_mixed_bfloat16(trained):
 
 
 # --- the saved run in transformers and TF Serving ----------------------------------------------------------
-
-DECODING = TINY_TRANSLATION_DECODING
-
 
 @pytest.fixture(scope="module")
 def saved_translation(translation_run):

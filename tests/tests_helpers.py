@@ -15,21 +15,6 @@ TINY_TRAINING = {"model": "scratch:bert-tiny", "vocab_size": 600, "batch_size": 
 MRPC_COLUMNS = {"text_column": "#1 String", "text_pair_column": "#2 String", "label_column": "Quality"}
 
 
-# A scratch Marian small enough to train in a test (test_seq2seq's fit).
-TINY_SEQ2SEQ = {"model": "scratch:marian-tiny", "vocab_size": 1000, "batch_size": 16, "max_length": 32,
-                "max_target_length": 32, "learning_rate": 5e-4, "warmup_ratio": 0.05, "clip_norm": 1.0,
-                "pad_to_multiple_of": 8, **ANY_MACHINE}
-TINY_TRANSLATION_DECODING = {"num_beams": 2, "no_repeat_ngram_size": 2, "max_new_tokens": 12}
-
-
-def tatoeba_slice(tatoeba_file: Path, target: Path, lines=slice(4000, 16000, 4)) -> Path:
-    """Lines of the Tatoeba file; by default 3,000 pairs of short everyday sentences ("I'm very busy.": the
-    file is sorted by length), which a tiny model starts to translate within a minute of training."""
-    text = tatoeba_file.read_text(encoding="utf-8").splitlines(keepends=True)
-    target.write_text("".join(text[lines]), encoding="utf-8")
-    return target
-
-
 def mrpc_files(mrpc_dir: Path, target: Path, train_rows: int = 160, dev_rows: int = 48) -> dict:
     """Real MRPC train/dev TSV slices (header + first rows) in ``target``, as recipe options."""
     files = {}
